@@ -1,0 +1,110 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// A Discord-shaped error response: `{"message": ..., "code": ...}` plus optional details.
+struct DiscordAPIError: HTTPResponseError {
+    struct Body: Encodable, Sendable {
+        let message: String
+        var code: Int?
+        var errors: JSONValue?
+        var retryAfter: Double?
+        var global: Bool?
+    }
+
+    let status: HTTPResponse.Status
+    let body: Body
+    var headers = HTTPFields()
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        try Response.json(body, status: status, headers: headers)
+    }
+
+    /// The generic form Discord uses for errors that have no specific JSON error code.
+    static func plain(_ status: HTTPResponse.Status) -> DiscordAPIError {
+        DiscordAPIError(status: status, body: Body(message: "\(status.code): \(status.reasonPhrase)", code: 0))
+    }
+
+    static let unauthorized = plain(.unauthorized)
+    static let notFound = plain(.notFound)
+    static let internalServerError = plain(.internalServerError)
+
+    static let unknownChannel = DiscordAPIError(status: .notFound, body: Body(message: "Unknown Channel", code: 10003))
+    static let unknownGuild = DiscordAPIError(status: .notFound, body: Body(message: "Unknown Guild", code: 10004))
+    static let unknownMessage = DiscordAPIError(status: .notFound, body: Body(message: "Unknown Message", code: 10008))
+    static let unknownUser = DiscordAPIError(status: .notFound, body: Body(message: "Unknown User", code: 10013))
+    static let emptyMessage = DiscordAPIError(status: .badRequest, body: Body(message: "Cannot send an empty message", code: 50006))
+    static let invalidJSON = DiscordAPIError(
+        status: .badRequest,
+        body: Body(message: "The request body contains invalid JSON.", code: 50109)
+    )
+
+    static func invalidFormBody(_ errors: JSONValue) -> DiscordAPIError {
+        DiscordAPIError(status: .badRequest, body: Body(message: "Invalid Form Body", code: 50035, errors: errors))
+    }
+
+    /// A per-route 429. `Retry-After` is whole seconds (rounded up) while the body is precise.
+    static func rateLimited(retryAfter: TimeInterval, snapshot: RateLimiter.Snapshot?) -> DiscordAPIError {
+        var headers = snapshot?.headers ?? HTTPFields()
+        headers[.retryAfter] = String(Int(retryAfter.rounded(.up)))
+        headers[.rateLimitScope] = "user"
+        let rounded = (retryAfter * 1000).rounded() / 1000
+        return DiscordAPIError(
+            status: .tooManyRequests,
+            body: Body(message: "You are being rate limited.", retryAfter: rounded, global: false),
+            headers: headers
+        )
+    }
+}
+
+extension Response {
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = HTTPFields()) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        let data = try JSONCoding.encoder().encode(value)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension Request {
+    /// Reads and decodes a JSON body; malformed JSON becomes Discord's 50109 error.
+    func decodeJSON<Value: Decodable>(_ type: Value.Type, maxSize: Int = 1 << 20) async throws -> Value {
+        var request = self
+        let buffer = try await request.collectBody(upTo: maxSize)
+        do {
+            return try JSONCoding.decoder().decode(type, from: Data(buffer.readableBytesView))
+        } catch {
+            throw DiscordAPIError.invalidJSON
+        }
+    }
+
+    var hasJSONBody: Bool {
+        headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
+    }
+}
+
+/// Turns Hummingbird's own errors (unknown route, body too large, ...) into Discord-shaped JSON.
+struct DiscordErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            var converted = DiscordAPIError.plain(error.status)
+            converted.headers = error.headers
+            return try converted.response(from: request, context: context)
+        }
+    }
+}
+
+/// Requires `Authorization: Bot <token>` on every REST call, as Discord does for bot clients.
+struct BotAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.headers[.authorization] == "Bot \(token)" else {
+            throw DiscordAPIError.unauthorized
+        }
+        return try await next(request, context)
+    }
+}

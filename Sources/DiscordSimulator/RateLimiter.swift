@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTypes
+
+/// Per-channel rate limit for message creates.
+///
+/// Discord's headers describe a bucket that refills completely at `X-RateLimit-Reset`, so each
+/// channel gets a window that opens on its first request and admits `limit` requests until it
+/// closes. That keeps `Remaining`/`Reset-After` exactly as a client would see them on Discord.
+struct RateLimiter: Sendable {
+    /// What the rate-limit headers of one response report.
+    struct Snapshot: Sendable {
+        let limit: Int
+        let remaining: Int
+        let resetAt: Date
+        let resetAfter: TimeInterval
+    }
+
+    enum Decision: Sendable {
+        case allowed(Snapshot)
+        case limited(Snapshot, retryAfter: TimeInterval)
+    }
+
+    private struct Window {
+        let opened: Date
+        var used: Int
+    }
+
+    /// Discord hashes the route into an opaque, stable bucket id; all channels share it for
+    /// message creates, with the channel id as the "major parameter" that splits the limit.
+    static let messageCreateBucket = stableHash("POST /channels/{channel.id}/messages")
+
+    let limit: Int
+    let window: TimeInterval
+    private var windows: [Snowflake: Window] = [:]
+
+    init(limit: Int, window: TimeInterval) {
+        self.limit = limit
+        self.window = window
+    }
+
+    mutating func acquire(channelId: Snowflake, now: Date) -> Decision {
+        var current = windows[channelId].flatMap { isOpen($0, at: now) ? $0 : nil } ?? Window(opened: now, used: 0)
+        if current.used >= limit {
+            let snapshot = snapshot(of: current, at: now)
+            return .limited(snapshot, retryAfter: snapshot.resetAfter)
+        }
+        current.used += 1
+        windows[channelId] = current
+        return .allowed(snapshot(of: current, at: now))
+    }
+
+    /// The headers a response would carry right now, without spending a request.
+    func peek(channelId: Snowflake, now: Date) -> Snapshot {
+        let current = windows[channelId].flatMap { isOpen($0, at: now) ? $0 : nil } ?? Window(opened: now, used: 0)
+        return snapshot(of: current, at: now)
+    }
+
+    mutating func reset() {
+        windows.removeAll()
+    }
+
+    private func isOpen(_ window: Window, at now: Date) -> Bool {
+        now.timeIntervalSince(window.opened) < self.window
+    }
+
+    private func snapshot(of current: Window, at now: Date) -> Snapshot {
+        let resetAt = current.opened.addingTimeInterval(window)
+        return Snapshot(
+            limit: limit,
+            remaining: max(0, limit - current.used),
+            resetAt: resetAt,
+            resetAfter: max(0, resetAt.timeIntervalSince(now))
+        )
+    }
+
+    /// FNV-1a: stable across runs, unlike `Hasher`, which is seeded per process.
+    private static func stableHash(_ route: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in route.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+}
+
+extension HTTPField.Name {
+    static let rateLimitLimit = Self("X-RateLimit-Limit")!
+    static let rateLimitRemaining = Self("X-RateLimit-Remaining")!
+    static let rateLimitReset = Self("X-RateLimit-Reset")!
+    static let rateLimitResetAfter = Self("X-RateLimit-Reset-After")!
+    static let rateLimitBucket = Self("X-RateLimit-Bucket")!
+    static let rateLimitScope = Self("X-RateLimit-Scope")!
+}
+
+extension RateLimiter.Snapshot {
+    /// Discord's rate-limit headers; times are seconds with millisecond precision.
+    var headers: HTTPFields {
+        var fields = HTTPFields()
+        fields[.rateLimitLimit] = String(limit)
+        fields[.rateLimitRemaining] = String(remaining)
+        fields[.rateLimitReset] = String(format: "%.3f", resetAt.timeIntervalSince1970)
+        fields[.rateLimitResetAfter] = String(format: "%.3f", resetAfter)
+        fields[.rateLimitBucket] = RateLimiter.messageCreateBucket
+        return fields
+    }
+}

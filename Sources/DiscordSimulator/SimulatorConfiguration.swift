@@ -1,0 +1,98 @@
+import Foundation
+
+/// Runtime settings, read from command-line flags with environment fallbacks.
+struct SimulatorConfiguration: Sendable {
+    /// Messages allowed per window for one channel's message-create bucket.
+    struct RateLimit: Sendable, Equatable {
+        var limit: Int
+        var window: TimeInterval
+    }
+
+    var port = 8787
+    var botToken = "sim-token"
+    var heartbeatIntervalMilliseconds = 41_250
+    /// `nil` means message creates are never rate limited.
+    var rateLimit: RateLimit? = RateLimit(limit: 5, window: 5)
+    /// Mirrors Discord closing with 4014 when a privileged intent is requested but not enabled.
+    var requireMessageContentIntent = false
+
+    static let usage = """
+        Usage: DiscordSimulator [options]
+          --port N                    listen port on 127.0.0.1 (env SIM_PORT, default 8787, 0 = any free port)
+          --token T                   the only accepted bot token (env SIM_BOT_TOKEN, default sim-token)
+          --heartbeat-ms N            heartbeat_interval sent in HELLO (default 41250)
+          --rate-limit N/S            message creates per channel per S seconds (default 5/5)
+          --no-rate-limit             never rate limit message creates
+          --require-message-content   close with 4014 when IDENTIFY lacks the MESSAGE_CONTENT intent
+        """
+
+    struct ParseError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Flags win over environment variables, which win over defaults.
+    static func parse(
+        arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> SimulatorConfiguration {
+        var configuration = SimulatorConfiguration()
+        if let port = environment["SIM_PORT"] {
+            configuration.port = try parsePort(port)
+        }
+        if let token = environment["SIM_BOT_TOKEN"], !token.isEmpty {
+            configuration.botToken = token
+        }
+
+        var remaining = arguments[...]
+        func value(for flag: String) throws -> String {
+            guard let value = remaining.popFirst() else {
+                throw ParseError(description: "\(flag) needs a value")
+            }
+            return value
+        }
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "--port":
+                configuration.port = try parsePort(try value(for: argument))
+            case "--token":
+                configuration.botToken = try value(for: argument)
+            case "--heartbeat-ms":
+                let raw = try value(for: argument)
+                guard let interval = Int(raw), interval > 0 else {
+                    throw ParseError(description: "--heartbeat-ms expects a positive integer, got '\(raw)'")
+                }
+                configuration.heartbeatIntervalMilliseconds = interval
+            case "--rate-limit":
+                configuration.rateLimit = try parseRateLimit(try value(for: argument))
+            case "--no-rate-limit":
+                configuration.rateLimit = nil
+            case "--require-message-content":
+                configuration.requireMessageContentIntent = true
+            case "-h", "--help":
+                throw ParseError(description: usage)
+            default:
+                throw ParseError(description: "unknown argument '\(argument)'\n\(usage)")
+            }
+        }
+        return configuration
+    }
+
+    private static func parsePort(_ raw: String) throws -> Int {
+        guard let port = Int(raw), (0...65_535).contains(port) else {
+            throw ParseError(description: "invalid port '\(raw)'")
+        }
+        return port
+    }
+
+    /// Parses `N/S`, e.g. `5/5` for five creates per five seconds.
+    private static func parseRateLimit(_ raw: String) throws -> RateLimit {
+        let parts = raw.split(separator: "/")
+        guard parts.count == 2,
+            let limit = Int(parts[0]), limit > 0,
+            let window = TimeInterval(parts[1]), window > 0
+        else {
+            throw ParseError(description: "--rate-limit expects N/S with positive numbers, got '\(raw)'")
+        }
+        return RateLimit(limit: limit, window: window)
+    }
+}

@@ -1,0 +1,66 @@
+/// The record the connector delivers to `sos:inbox:<agent>` (CONTRACT section 3).
+public struct AgentInboxRecord: StreamRecord {
+    public var from: String
+    public var to: String
+    public var text: String
+    public var message: InboundMessage
+    /// The stream the agent answers on: the connector's inbox.
+    public var replyTo: String
+
+    public init(from: String, to: String, text: String, message: InboundMessage, replyTo: String) {
+        self.from = from
+        self.to = to
+        self.text = text
+        self.message = message
+        self.replyTo = replyTo
+    }
+
+    /// Builds the record for `agent`, with the human-readable text and its ctx block line.
+    public init(message: InboundMessage, agent: String, connectorAgentName: String, ctxBlock: String) {
+        self.init(
+            from: connectorAgentName,
+            to: agent,
+            text: Self.text(for: message, ctxBlock: ctxBlock),
+            message: message,
+            replyTo: BusKeys.inbox(connectorAgentName)
+        )
+    }
+
+    /// `[request_id:<uuid>] <who> in <where>: <what>` and the ctx block as the final line.
+    ///
+    /// The Discord text is neutralised so that a human who types `{ack_for:…}` or `[ctx:…]` cannot
+    /// plant a routing token that an agent might echo back.
+    public static func text(for message: InboundMessage, ctxBlock: String) -> String {
+        let place: String
+        switch message.kind {
+        case .dm:
+            place = "a direct message"
+        case .mention, .channel:
+            let channel = message.channelName.isEmpty ? "<#\(message.channelID)>" : "#\(message.channelName)"
+            let thread = message.threadID.isEmpty ? "" : " (thread <#\(message.threadID)>)"
+            let guild = message.guildName.isEmpty ? "" : " on \(message.guildName)"
+            place = channel + thread + guild
+        }
+        let body = ReplyTokens.neutralise(message.content)
+        return "[request_id:\(message.requestID)] Discord message from \(message.authorName) in \(place): \(body)\n"
+            + "(answer with {ack_for:\(message.requestID)})\n"
+            + ctxBlock
+    }
+
+    public var fields: [(String, String)] {
+        [("from", from), ("to", to), ("text", text), ("source", "discord"), ("reply_to", replyTo)] + message.fields
+    }
+
+    public init(fields: [String: String]) throws(RecordError) {
+        let name = "agent inbox record"
+        from = try fields.required("from", in: name)
+        to = try fields.required("to", in: name)
+        text = try fields.required("text", in: name)
+        replyTo = fields["reply_to"] ?? ""
+        message = try InboundMessage(fields: fields)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.from == rhs.from && lhs.to == rhs.to && lhs.text == rhs.text && lhs.message == rhs.message && lhs.replyTo == rhs.replyTo
+    }
+}

@@ -1,0 +1,76 @@
+/// What a Discord message becomes once Ingest accepts it; Ingest writes it to `discord:inbound`
+/// and the Dispatcher turns it into an `AgentInboxRecord`.
+public struct InboundMessage: StreamRecord {
+    public enum Kind: String, Sendable, CaseIterable {
+        case mention, dm, channel
+    }
+
+    public var requestID: String
+    public var kind: Kind
+    public var guildID: String
+    /// The channel, or for a thread message the thread's parent channel.
+    public var channelID: String
+    /// The thread's id; empty outside threads.
+    public var threadID: String
+    public var messageID: String
+    public var authorID: String
+    public var authorName: String
+    /// The raw Discord text.
+    public var content: String
+    /// ISO-8601 time of the Discord message.
+    public var timestamp: String
+    /// Human-friendly names for the agent's text; empty when unknown.
+    public var channelName: String
+    public var guildName: String
+
+    public init(
+        requestID: String, kind: Kind, guildID: String, channelID: String, threadID: String,
+        messageID: String, authorID: String, authorName: String, content: String, timestamp: String,
+        channelName: String = "", guildName: String = ""
+    ) {
+        self.requestID = requestID
+        self.kind = kind
+        self.guildID = guildID
+        self.channelID = channelID
+        self.threadID = threadID
+        self.messageID = messageID
+        self.authorID = authorID
+        self.authorName = authorName
+        self.content = content
+        self.timestamp = timestamp
+        self.channelName = channelName
+        self.guildName = guildName
+    }
+
+    /// Where a reply goes: the thread when there is one, else the channel.
+    public var replyChannelID: String { threadID.isEmpty ? channelID : threadID }
+
+    public var fields: [(String, String)] {
+        [
+            ("request_id", requestID), ("kind", kind.rawValue), ("guild_id", guildID),
+            ("channel_id", channelID), ("thread_id", threadID), ("message_id", messageID),
+            ("author_id", authorID), ("author_name", authorName), ("content", content),
+            ("ts", timestamp), ("channel_name", channelName), ("guild_name", guildName),
+        ]
+    }
+
+    public init(fields: [String: String]) throws(RecordError) {
+        let name = "inbound message"
+        let rawKind = try fields.required("kind", in: name)
+        guard let kind = Kind(rawValue: rawKind) else { throw RecordError("\(name) has unknown kind '\(rawKind)'") }
+        self.init(
+            requestID: try fields.required("request_id", in: name),
+            kind: kind,
+            guildID: fields["guild_id"] ?? "",
+            channelID: try fields.required("channel_id", in: name),
+            threadID: fields["thread_id"] ?? "",
+            messageID: try fields.required("message_id", in: name),
+            authorID: try fields.required("author_id", in: name),
+            authorName: fields["author_name"] ?? "",
+            content: fields["content"] ?? "",
+            timestamp: fields["ts"] ?? "",
+            channelName: fields["channel_name"] ?? "",
+            guildName: fields["guild_name"] ?? ""
+        )
+    }
+}

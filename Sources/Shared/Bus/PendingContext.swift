@@ -1,0 +1,44 @@
+/// What the Replier needs to answer a request: stored by Ingest as the expiring hash
+/// `discord:pending:<request_id>`, read back when the agent's reply names the request.
+public struct PendingContext: StreamRecord {
+    public var requestID: String
+    public var kind: InboundMessage.Kind
+    public var guildID: String
+    public var channelID: String
+    public var threadID: String
+    public var messageID: String
+    public var authorID: String
+
+    public init(_ message: InboundMessage) {
+        requestID = message.requestID
+        kind = message.kind
+        guildID = message.guildID
+        channelID = message.channelID
+        threadID = message.threadID
+        messageID = message.messageID
+        authorID = message.authorID
+    }
+
+    /// Where the reply goes: the thread when there is one, else the channel.
+    public var replyChannelID: String { threadID.isEmpty ? channelID : threadID }
+
+    public var fields: [(String, String)] {
+        [
+            ("request_id", requestID), ("kind", kind.rawValue), ("guild_id", guildID),
+            ("channel_id", channelID), ("thread_id", threadID), ("message_id", messageID),
+            ("author_id", authorID),
+        ]
+    }
+
+    public init(fields: [String: String]) throws(RecordError) {
+        let name = "pending context"
+        guard let kind = InboundMessage.Kind(rawValue: fields["kind"] ?? "") else { throw .missing("kind", in: name) }
+        requestID = try fields.required("request_id", in: name)
+        self.kind = kind
+        guildID = fields["guild_id"] ?? ""
+        channelID = try fields.required("channel_id", in: name)
+        threadID = fields["thread_id"] ?? ""
+        messageID = try fields.required("message_id", in: name)
+        authorID = fields["author_id"] ?? ""
+    }
+}

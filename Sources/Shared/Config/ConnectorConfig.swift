@@ -1,0 +1,146 @@
+import Foundation
+
+/// Everything a service reads from its environment (CONTRACT section 1), resolved once at start.
+///
+/// The process environment wins over `.env`, and `.env` wins over the defaults below. Every
+/// variable is read in `init(environment:)`, which is the single place to look up what a
+/// variable means; the README's configuration table mirrors it.
+public struct ConnectorConfig: Sendable {
+    /// `DISCORD_BOT_TOKEN`: the bot token. Required by Ingest and Replier unless `DRY_RUN=1`.
+    public var discordToken: String?
+    /// `MUMEGA_BUS_URL`: the Redis bus.
+    public var busURL: RedisURL
+    /// `MUMEGA_BUS_TOKEN`: password of the connector's Redis ACL user (`CONNECTOR_AGENT_NAME`).
+    public var busToken: String?
+    /// `MUMEGA_AGENT_MAP` and `MUMEGA_DEFAULT_AGENT`: who gets which message.
+    public var router: AgentRouter
+    /// `CONNECTOR_AGENT_NAME`: the connector's bus identity and reply inbox.
+    public var connectorAgentName: String
+    /// `POLL_INTERVAL`: seconds; only the REST polling mode uses it.
+    public var pollInterval: Int
+    /// `ENABLE_REPLY_LOOP`: `false` turns the reply path off.
+    public var enableReplyLoop: Bool
+    /// `DRY_RUN`: log what would be sent to Discord instead of sending it.
+    public var dryRun: Bool
+    /// `PENDING_TTL`: seconds a pending reply context lives.
+    public var pendingTTL: Int
+    /// `DISCORD_API_BASE`: Discord's REST base URL, without a trailing slash.
+    public var apiBase: String
+    /// `DISCORD_GATEWAY_URL`: overrides the gateway URL from `GET /gateway/bot`.
+    public var gatewayURL: String?
+    /// `CTX_SIGNING_KEY`: the key that signs ctx blocks; when unset, one is generated and kept in Redis.
+    public var ctxSigningKey: String?
+    /// `LOG_LEVEL`: trace, debug, info, notice, warning, error or critical.
+    public var logLevel: String
+    /// `CLAIM_IDLE_MS`: a pending bus entry idle this long is taken over from its (dead) consumer.
+    public var claimIdleMilliseconds: Int
+
+    public static let defaultBusURL = "redis://127.0.0.1:6379"
+    public static let defaultAPIBase = "https://discord.com/api/v10"
+
+    /// Resolves the configuration from the process environment and `.env` in the working directory.
+    public static func load(
+        processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+        dotEnvPath: String = ".env"
+    ) throws(ConfigError) -> ConnectorConfig {
+        var merged: [String: String] = [:]
+        if let text = try? String(contentsOfFile: dotEnvPath, encoding: .utf8) {
+            merged = try DotEnv.parse(text, source: dotEnvPath)
+        }
+        merged.merge(processEnvironment) { _, process in process }
+        return try ConnectorConfig(environment: merged)
+    }
+
+    public init(environment env: [String: String]) throws(ConfigError) {
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingWhitespace(), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func flag(_ name: String, default defaultValue: Bool) throws(ConfigError) -> Bool {
+            guard let raw = value(name) else { return defaultValue }
+            switch raw.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ConfigError(variable: name, problem: "expected 1 or 0 (or true/false), got '\(raw)'")
+            }
+        }
+        func seconds(_ name: String, default defaultValue: Int) throws(ConfigError) -> Int {
+            guard let raw = value(name) else { return defaultValue }
+            guard let number = Int(raw), number > 0 else {
+                throw ConfigError(variable: name, problem: "expected a positive whole number of seconds, got '\(raw)'")
+            }
+            return number
+        }
+
+        discordToken = value("DISCORD_BOT_TOKEN")
+        if let token = discordToken, token.contains(where: \.isWhitespace) {
+            throw ConfigError(variable: "DISCORD_BOT_TOKEN", problem: "contains whitespace; paste the token alone, without 'Bot '")
+        }
+        do {
+            busURL = try RedisURL(parsing: value("MUMEGA_BUS_URL") ?? Self.defaultBusURL)
+        } catch {
+            throw ConfigError(variable: "MUMEGA_BUS_URL", problem: error.description)
+        }
+        busToken = value("MUMEGA_BUS_TOKEN")
+        let map = try AgentRouter.parseMap(value("MUMEGA_AGENT_MAP") ?? "{}")
+        let defaultAgent = value("MUMEGA_DEFAULT_AGENT") ?? "kasra"
+        guard AgentRouter.isValidAgentName(defaultAgent) else {
+            throw ConfigError(variable: "MUMEGA_DEFAULT_AGENT", problem: "'\(defaultAgent)' is not a valid agent name (letters, digits, '-', '_', '.')")
+        }
+        router = AgentRouter(channelAgents: map, defaultAgent: defaultAgent)
+        connectorAgentName = value("CONNECTOR_AGENT_NAME") ?? "discord-connector"
+        guard AgentRouter.isValidAgentName(connectorAgentName) else {
+            throw ConfigError(variable: "CONNECTOR_AGENT_NAME", problem: "'\(connectorAgentName)' is not a valid agent name (letters, digits, '-', '_', '.')")
+        }
+        pollInterval = try seconds("POLL_INTERVAL", default: 15)
+        enableReplyLoop = try flag("ENABLE_REPLY_LOOP", default: true)
+        dryRun = try flag("DRY_RUN", default: false)
+        pendingTTL = try seconds("PENDING_TTL", default: 86_400)
+        let base = value("DISCORD_API_BASE") ?? Self.defaultAPIBase
+        guard base.hasPrefix("http://") || base.hasPrefix("https://") else {
+            throw ConfigError(variable: "DISCORD_API_BASE", problem: "expected an http:// or https:// URL, got '\(base)'")
+        }
+        apiBase = base.hasSuffix("/") ? String(base.dropLast()) : base
+        gatewayURL = value("DISCORD_GATEWAY_URL")
+        if let gateway = gatewayURL, !(gateway.hasPrefix("ws://") || gateway.hasPrefix("wss://")) {
+            throw ConfigError(variable: "DISCORD_GATEWAY_URL", problem: "expected a ws:// or wss:// URL, got '\(gateway)'")
+        }
+        ctxSigningKey = value("CTX_SIGNING_KEY")
+        logLevel = value("LOG_LEVEL")?.lowercased() ?? "info"
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(logLevel) else {
+            throw ConfigError(variable: "LOG_LEVEL", problem: "expected one of \(levels.joined(separator: ", ")), got '\(logLevel)'")
+        }
+        claimIdleMilliseconds = try seconds("CLAIM_IDLE_MS", default: 30_000)
+    }
+
+    /// Fails unless a bot token is present, for the services that talk to Discord.
+    public func requireDiscordToken() throws(ConfigError) -> String {
+        if let discordToken { return discordToken }
+        if dryRun { return "" }
+        throw ConfigError(variable: "DISCORD_BOT_TOKEN", problem: "required to talk to Discord (set it in the environment or .env; DRY_RUN=1 runs without it)")
+    }
+
+    /// The resolved configuration as `KEY=value` lines, secrets redacted, for `--check`.
+    public var redactedDescription: String {
+        let map = router.channelAgents.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
+        let lines: [(String, String)] = [
+            ("DISCORD_BOT_TOKEN", redacted(discordToken)),
+            ("MUMEGA_BUS_URL", busURL.redactedDescription),
+            ("MUMEGA_BUS_TOKEN", redacted(busToken)),
+            ("MUMEGA_AGENT_MAP", "{\(map)}"),
+            ("MUMEGA_DEFAULT_AGENT", router.defaultAgent),
+            ("CONNECTOR_AGENT_NAME", connectorAgentName),
+            ("POLL_INTERVAL", String(pollInterval)),
+            ("ENABLE_REPLY_LOOP", enableReplyLoop ? "1" : "0"),
+            ("DRY_RUN", dryRun ? "1" : "0"),
+            ("PENDING_TTL", String(pendingTTL)),
+            ("DISCORD_API_BASE", apiBase),
+            ("DISCORD_GATEWAY_URL", gatewayURL ?? "(from GET /gateway/bot)"),
+            ("CTX_SIGNING_KEY", ctxSigningKey == nil ? "(generated, kept in Redis)" : redacted(ctxSigningKey)),
+            ("LOG_LEVEL", logLevel),
+            ("CLAIM_IDLE_MS", String(claimIdleMilliseconds)),
+        ]
+        return lines.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
+    }
+}

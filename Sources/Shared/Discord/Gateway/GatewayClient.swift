@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import NIOWebSocket
+import WSClient
+
+/// Keeps the gateway session somewhere that outlives the process (Redis, in Ingest).
+public protocol GatewaySessionStore: Sendable {
+    func load() async -> GatewaySession.Resumable?
+    func save(_ resumable: GatewaySession.Resumable?) async
+}
+
+/// Why the gateway client stopped for good.
+public struct GatewayFatalError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The Discord gateway v10 client: connects, identifies or resumes, heartbeats, reconnects,
+/// and hands each dispatch to `onDispatch`. Protocol decisions live in `GatewaySession`;
+/// this type only performs them on a WebSocket.
+public actor GatewayClient {
+    public typealias DispatchHandler = @Sendable (GatewayFrame.EventRef) async -> Void
+
+    private var session: GatewaySession
+    private let gatewayURL: String
+    private let store: any GatewaySessionStore
+    private let onDispatch: DispatchHandler
+    private let logger: Logger
+    private var pendingOutcome: Outcome?
+
+    enum Outcome {
+        case reconnect(resume: Bool, reason: String)
+        case fatal(String)
+    }
+
+    public init(token: String, gatewayURL: String, store: any GatewaySessionStore, resumable: GatewaySession.Resumable?, logger: Logger, onDispatch: @escaping DispatchHandler) {
+        self.session = GatewaySession(token: token, resumable: resumable)
+        self.gatewayURL = gatewayURL
+        self.store = store
+        self.logger = logger
+        self.onDispatch = onDispatch
+    }
+
+    /// Runs until cancelled, or throws when Discord refuses the connection for a reason only a
+    /// configuration change can fix (bad token, disallowed intents).
+    public func run() async throws(GatewayFatalError) {
+        var backoff = Backoff(base: .seconds(1), cap: .seconds(60))
+        while !Task.isCancelled {
+            pendingOutcome = nil
+            let base = session.resumable?.resumeURL ?? gatewayURL
+            let url = Self.versioned(base)
+            logger.info("connecting to the gateway", metadata: ["url": "\(url)", "resume": "\(session.resumable != nil)"])
+            var connected = false
+            do {
+                var tls = TLSConfiguration.makeClientConfiguration()
+                tls.shutdownTimeout = TimeAmount.milliseconds(250)
+                let closeFrame = try await WebSocketClient.connect(
+                    url: url,
+                    configuration: .init(maxFrameSize: GatewayFrame.maxSize, closeTimeout: .seconds(2)),
+                    tlsConfiguration: tls,
+                    logger: logger
+                ) { inbound, outbound, _ in
+                    await self.serve(inbound: inbound, outbound: outbound)
+                }
+                connected = true
+                if pendingOutcome == nil {
+                    let code = closeFrame.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) }
+                    perform(session.onClose(code: code), outbound: nil)
+                }
+            } catch {
+                if pendingOutcome == nil {
+                    pendingOutcome = .reconnect(resume: session.resumable != nil, reason: "connection failed: \(error)")
+                }
+            }
+            switch pendingOutcome {
+            case .fatal(let message):
+                logger.critical("gateway stopped: \(message)")
+                throw GatewayFatalError(description: message)
+            case .reconnect(let resume, let reason):
+                if !resume { await store.save(nil) }
+                let delay: Duration = connected ? .milliseconds(Int64.random(in: 500...1500)) : backoff.next()
+                if connected { backoff.reset() }
+                logger.warning("gateway reconnecting in \(delay): \(reason)", metadata: ["resume": "\(resume)"])
+                try? await Task.sleep(for: delay)
+            case .none:
+                return
+            }
+        }
+    }
+
+    /// Serves one WebSocket connection until it closes or the session decides to reconnect.
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.heartbeatLoop(outbound: outbound) }
+            group.addTask {
+                do {
+                    for try await message in inbound.messages(maxSize: GatewayFrame.maxSize) {
+                        guard case .text(let text) = message else {
+                            self.logger.warning("ignoring a binary gateway frame (the connector asks for JSON encoding)")
+                            continue
+                        }
+                        if await self.receive(text, outbound: outbound) { break }
+                    }
+                } catch {
+                    self.logger.warning("gateway read failed: \(error)")
+                }
+            }
+            // Whichever ends first ends the connection.
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Handles one frame; returns true when the connection should end.
+    private func receive(_ text: String, outbound: WebSocketOutboundWriter) async -> Bool {
+        let frame: GatewayFrame
+        do {
+            frame = try GatewayFrame.decode(text)
+        } catch {
+            logger.error("skipping a malformed gateway frame: \(error)", metadata: ["bytes": "\(text.utf8.count)"])
+            return false
+        }
+        let actions = session.onFrame(frame)
+        for action in actions {
+            if case .dispatch(let event) = action {
+                await onDispatch(event)
+                session.commit(sequence: event.sequence)
+                await store.save(session.resumable)
+            }
+        }
+        perform(actions.filter { if case .dispatch = $0 { false } else { true } }, outbound: outbound)
+        await flush(outbound: outbound)
+        return pendingOutcome != nil
+    }
+
+    private var heartbeatInterval: Int?
+    private var outgoing: [String] = []
+
+    private func perform(_ actions: [GatewaySession.Action], outbound: WebSocketOutboundWriter?) {
+        for action in actions {
+            switch action {
+            case .send(let text): outgoing.append(text)
+            case .startHeartbeat(let interval): heartbeatInterval = interval
+            case .reconnect(let resume, let reason): pendingOutcome = .reconnect(resume: resume, reason: reason)
+            case .fatal(let message): pendingOutcome = .fatal(message)
+            case .dispatch: break
+            }
+        }
+    }
+
+    private func flush(outbound: WebSocketOutboundWriter) async {
+        let frames = outgoing
+        outgoing.removeAll()
+        for text in frames {
+            do { try await outbound.write(.text(text)) } catch { logger.warning("gateway write failed: \(error)") }
+        }
+        if pendingOutcome != nil {
+            // A 4000-range code keeps the session resumable; Discord ends it on 1000/1001.
+            try? await outbound.close(.unknown(4000), reason: "reconnecting")
+        }
+    }
+
+    private func heartbeatLoop(outbound: WebSocketOutboundWriter) async {
+        // Wait for HELLO to learn the interval.
+        while heartbeatInterval == nil {
+            if Task.isCancelled { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let interval = heartbeatInterval ?? 41_250
+        heartbeatInterval = nil
+        // The first beat is jittered, as Discord asks, so reconnecting clients don't beat in step.
+        var delay = Duration.milliseconds(Int64(Double(interval) * Double.random(in: 0..<1)))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: delay)
+            if Task.isCancelled { return }
+            perform(session.onHeartbeatDue(), outbound: outbound)
+            await flush(outbound: outbound)
+            if pendingOutcome != nil { return }
+            delay = .milliseconds(Int64(interval))
+        }
+    }
+
+    private static func versioned(_ url: String) -> String {
+        let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
+        return trimmed.contains("?") ? trimmed : trimmed + "/?v=10&encoding=json"
+    }
+}

@@ -1,0 +1,52 @@
+/// The parts of Discord's message object (a MESSAGE_CREATE payload) the connector reads.
+public struct DiscordMessage: Codable, Sendable, Equatable {
+    public var id: String
+    public var channelID: String
+    public var guildID: String?
+    public var author: DiscordUser
+    public var content: String
+    public var timestamp: String
+    public var mentions: [DiscordUser]
+    public var webhookID: String?
+    public var member: Member?
+
+    public struct Member: Codable, Sendable, Equatable {
+        public var nick: String?
+    }
+
+    public init(id: String, channelID: String, guildID: String?, author: DiscordUser, content: String, timestamp: String, mentions: [DiscordUser] = [], webhookID: String? = nil, member: Member? = nil) {
+        self.id = id
+        self.channelID = channelID
+        self.guildID = guildID
+        self.author = author
+        self.content = content
+        self.timestamp = timestamp
+        self.mentions = mentions
+        self.webhookID = webhookID
+        self.member = member
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, author, content, timestamp, mentions, member
+        case channelID = "channel_id"
+        case guildID = "guild_id"
+        case webhookID = "webhook_id"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        channelID = try container.decode(String.self, forKey: .channelID)
+        guildID = try container.decodeIfPresent(String.self, forKey: .guildID)
+        author = try container.decode(DiscordUser.self, forKey: .author)
+        // Without the Message Content intent Discord sends an empty string; tolerate absence too.
+        content = try container.decodeIfPresent(String.self, forKey: .content) ?? ""
+        timestamp = try container.decodeIfPresent(String.self, forKey: .timestamp) ?? ""
+        mentions = try container.decodeIfPresent([DiscordUser].self, forKey: .mentions) ?? []
+        webhookID = try container.decodeIfPresent(String.self, forKey: .webhookID)
+        member = try container.decodeIfPresent(Member.self, forKey: .member)
+    }
+
+    /// The author's name as shown in the guild.
+    public var authorName: String { member?.nick ?? author.displayName }
+}

@@ -1,0 +1,106 @@
+import CCurl
+import Foundation
+
+/// An HTTP response as the connector needs it.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lower-cased.
+    public var headers: [String: String]
+    public var body: Data
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A transport failure: no HTTP status came back (connection refused, timeout, TLS error).
+public struct HTTPTransportError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// A small HTTP/1.1 client over one libcurl easy handle, which keeps its connection alive
+/// between requests. An actor on its own thread, because `curl_easy_perform` blocks.
+public actor HTTPClient {
+    private let executor: ThreadExecutor
+    // Touched only on this actor's thread, and in deinit when no one else can.
+    nonisolated(unsafe) private let handle: UnsafeMutableRawPointer
+    private let timeout: Duration
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init(timeout: Duration = .seconds(15), name: String = "http") {
+        _ = Self.globalInit
+        self.executor = ThreadExecutor(name: name)
+        self.handle = curl_easy_init()
+        self.timeout = timeout
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    public func request(method: String, url: String, headers: [String: String] = [:], body: Data? = nil) throws(HTTPTransportError) -> HTTPResponse {
+        curl_easy_reset(handle)
+        let sink = ResponseSink()
+        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
+        // An empty "Expect:" stops curl from waiting for "100 Continue" on larger bodies.
+        list = curl_slist_append(list, "Expect:")
+        defer { curl_slist_free_all(list) }
+
+        ccurl_setopt_string(handle, CURLOPT_URL, url)
+        ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+        ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        ccurl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
+        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout.components.seconds * 1000))
+        ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 5000)
+        ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+        ccurl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, { data, size, count, context in
+            let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
+            sink.body.append(UnsafeRawPointer(data!).assumingMemoryBound(to: UInt8.self), count: size * count)
+            return size * count
+        })
+        ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer)
+        ccurl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, { data, size, count, context in
+            let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+            sink.addHeaderLine(line)
+            return size * count
+        })
+        ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)
+        if let body {
+            ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+            // COPYPOSTFIELDS copies the bytes, so nothing has to outlive this call.
+            body.withUnsafeBytes { bytes in
+                _ = ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+            }
+        }
+
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            throw HTTPTransportError(description: "\(method) \(Self.pathOnly(url)) failed: \(String(cString: curl_easy_strerror(code)))")
+        }
+        var status = 0
+        ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    /// The URL without its query string, for error messages.
+    private static func pathOnly(_ url: String) -> String {
+        url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+    }
+}
+
+/// Collects one response's headers and body from curl's callbacks.
+private final class ResponseSink {
+    var body = Data()
+    var headers: [String: String] = [:]
+
+    func addHeaderLine(_ line: String) {
+        // A new status line (after a redirect or 100 Continue) starts a new header block.
+        if line.hasPrefix("HTTP/") { headers.removeAll(); return }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        headers[name] = value
+    }
+}

@@ -1,0 +1,122 @@
+import CHiredis
+import Foundation
+
+/// One hiredis connection. Not thread-safe and blocking: only `RedisClient` uses it, on its own thread.
+///
+/// Any I/O error leaves a hiredis context unusable, so the owner drops the connection and opens a
+/// new one rather than trying to recover it.
+final class RedisConnection {
+    private let context: UnsafeMutablePointer<redisContext>
+
+    /// Connects, authenticates and selects the database.
+    /// - Parameter timeout: socket timeout; keep it above the longest `BLOCK` used on this connection.
+    init(url: RedisURL, defaultUser: String?, defaultPassword: String?, timeout: Duration) throws(RedisError) {
+        let tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        let connectTimeout = timeval(tv_sec: 2, tv_usec: 0)
+        let created: UnsafeMutablePointer<redisContext>?
+        switch url.endpoint {
+        case .tcp(let host, let port): created = redisConnectWithTimeout(host, Int32(port), connectTimeout)
+        case .unix(let path): created = redisConnectUnixWithTimeout(path, connectTimeout)
+        }
+        guard let created else { throw RedisError(.connection, "cannot allocate a hiredis context") }
+        if created.pointee.err != 0 {
+            let message = Self.errorString(created)
+            redisFree(created)
+            throw RedisError(.connection, "cannot connect to \(url): \(message)")
+        }
+        context = created
+        redisSetTimeout(context, tv)
+
+        let password = url.password ?? defaultPassword
+        if let password {
+            let user = url.username ?? (url.password == nil ? defaultUser : nil)
+            let auth = user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+            if case .error(let message) = try command(auth) {
+                throw RedisError(.connection, "authentication failed: \(message)")
+            }
+        }
+        if url.database != 0, case .error(let message) = try command(["SELECT", String(url.database)]) {
+            throw RedisError(.connection, "SELECT \(url.database) failed: \(message)")
+        }
+    }
+
+    deinit { redisFree(context) }
+
+    /// Sends one command and waits for its reply. Error replies come back as `.error`, not thrown.
+    func command(_ arguments: [String]) throws(RedisError) -> RedisValue {
+        try append(arguments)
+        return try readReply()
+    }
+
+    /// Sends several commands in one write and reads their replies in order.
+    func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
+        for command in commands { try append(command) }
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands { replies.append(try readReply()) }
+        return replies
+    }
+
+    private func append(_ arguments: [String]) throws(RedisError) {
+        // Binary-safe: all arguments in one buffer, each passed with its byte length.
+        var bytes: [UInt8] = []
+        var offsets: [Int] = []
+        var lengths: [Int] = []
+        for argument in arguments {
+            offsets.append(bytes.count)
+            bytes.append(contentsOf: argument.utf8)
+            lengths.append(bytes.count - offsets[offsets.count - 1])
+        }
+        bytes.append(0)  // keeps the base address valid when every argument is empty
+        let status: Int32 = bytes.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var argv: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+            return argv.withUnsafeMutableBufferPointer { argvBuffer in
+                redisAppendCommandArgv(context, Int32(arguments.count), argvBuffer.baseAddress, lengths)
+            }
+        }
+        guard status == REDIS_OK else { throw RedisError(.connection, Self.errorString(context)) }
+    }
+
+    private func readReply() throws(RedisError) -> RedisValue {
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            throw RedisError(.connection, Self.errorString(context))
+        }
+        let reply = raw.assumingMemoryBound(to: redisReply.self)
+        defer { freeReplyObject(raw) }
+        return Self.convert(reply)
+    }
+
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+        let value = reply.pointee
+        switch Int32(value.type) {
+        case REDIS_REPLY_STRING: return .bulk(string(value.str, value.len))
+        case REDIS_REPLY_STATUS: return .status(string(value.str, value.len))
+        case REDIS_REPLY_ERROR: return .error(string(value.str, value.len))
+        case REDIS_REPLY_INTEGER: return .integer(Int(value.integer))
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisValue] = []
+            items.reserveCapacity(Int(value.elements))
+            for index in 0..<Int(value.elements) {
+                if let element = value.element[index] { items.append(convert(element)) } else { items.append(.null) }
+            }
+            return .array(items)
+        default: return .null
+        }
+    }
+
+    private static func string(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> String {
+        guard let pointer else { return "" }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
+    }
+
+    private static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { bytes in
+            let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            return text.isEmpty ? "connection lost" : text
+        }
+    }
+}

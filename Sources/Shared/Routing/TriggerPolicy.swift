@@ -1,0 +1,28 @@
+/// Whether a Discord message triggers the connector, and as what (CONTRACT section 2).
+public struct TriggerPolicy: Sendable {
+    public var botUserID: String
+    public var router: AgentRouter
+
+    public init(botUserID: String, router: AgentRouter) {
+        self.botUserID = botUserID
+        self.router = router
+    }
+
+    public enum Decision: Equatable, Sendable {
+        case accept(InboundMessage.Kind)
+        case drop(reason: String)
+    }
+
+    /// - Parameters:
+    ///   - channelID: the channel, or the parent channel for a thread message.
+    ///   - threadID: the thread's id, empty outside threads.
+    public func decide(message: DiscordMessage, channelID: String, threadID: String) -> Decision {
+        if message.author.bot == true || message.webhookID != nil || message.author.id == botUserID {
+            return .drop(reason: "author is a bot or webhook")
+        }
+        if message.guildID == nil { return .accept(.dm) }
+        if message.mentions.contains(where: { $0.id == botUserID }) { return .accept(.mention) }
+        if router.mappedAgent(channelID: channelID, threadID: threadID) != nil { return .accept(.channel) }
+        return .drop(reason: "no mention in an unmapped channel")
+    }
+}

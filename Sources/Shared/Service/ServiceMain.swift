@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// The shared entry point of every executable: parses `--check` and `--help`, loads and
+/// validates the configuration, sets up logging, and runs the service until SIGTERM or SIGINT.
+public enum ServiceMain {
+    public struct Options: Sendable {
+        public var name: String
+        public var summary: String
+        /// Ingest and Replier talk to Discord and need the token (unless `DRY_RUN=1`).
+        public var needsDiscordToken: Bool
+
+        public init(name: String, summary: String, needsDiscordToken: Bool) {
+            self.name = name
+            self.summary = summary
+            self.needsDiscordToken = needsDiscordToken
+        }
+    }
+
+    public static func run(_ options: Options, body: @escaping @Sendable (ConnectorConfig, Logger) async throws -> Void) async -> Never {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print("""
+            \(options.name): \(options.summary)
+
+            Usage: \(options.name) [--check]
+              --check   validate the configuration, print it with secrets redacted, and exit
+                        (non-zero on error); touches no network.
+
+            Configuration comes from the environment and a .env file in the working directory;
+            see the README's configuration table.
+            """)
+            exit(0)
+        }
+        if let unknown = arguments.first(where: { $0 != "--check" }) {
+            FileHandle.standardError.write(Data("\(options.name): unknown argument '\(unknown)' (try --help)\n".utf8))
+            exit(2)
+        }
+
+        let config: ConnectorConfig
+        do {
+            config = try ConnectorConfig.load()
+            if options.needsDiscordToken { _ = try config.requireDiscordToken() }
+        } catch {
+            FileHandle.standardError.write(Data("\(options.name): \(error)\n".utf8))
+            exit(2)
+        }
+
+        if arguments.contains("--check") {
+            print("\(options.name): configuration OK")
+            print(config.redactedDescription)
+            exit(0)
+        }
+
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: options.name)
+
+        let service = ClosureService(config: config, logger: logger, body: body)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+            logger.info("stopped")
+            exit(0)
+        } catch {
+            logger.critical("exiting: \(error)")
+            exit(1)
+        }
+    }
+}
+
+/// Runs the service body and cancels it on graceful shutdown; loops end on cancellation.
+private struct ClosureService: Service {
+    let config: ConnectorConfig
+    let logger: Logger
+    let body: @Sendable (ConnectorConfig, Logger) async throws -> Void
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await body(config, logger)
+        }
+    }
+}
