@@ -1,1 +1,7 @@
-print("placeholder")
+import Shared
+
+await ServiceMain.run(
+    .init(name: "Dispatcher", summary: "routes inbound Discord messages to agents' inbox streams", needsDiscordToken: false)
+) { config, logger in
+    try await DispatcherService(config: config, logger: logger).run()
+}

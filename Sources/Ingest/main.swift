@@ -1,1 +1,7 @@
-print("placeholder")
+import Shared
+
+await ServiceMain.run(
+    .init(name: "Ingest", summary: "Discord gateway -> the connector's inbound stream", needsDiscordToken: true)
+) { config, logger in
+    try await IngestService(config: config, logger: logger).run()
+}

@@ -85,6 +85,7 @@ extension RedisClient {
     /// An outage is logged once when it starts and once when it ends, not on every attempt.
     /// Errors other than connection errors are rethrown at once. Returns nil on cancellation.
     public static func retrying<T: Sendable>(
+        isolation: isolated (any Actor)? = #isolation,
         logger: Logger,
         what: String,
         _ operation: () async throws(RedisError) -> T

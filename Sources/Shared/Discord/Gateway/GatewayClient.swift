@@ -14,6 +14,7 @@ public protocol GatewaySessionStore: Sendable {
 /// Why the gateway client stopped for good.
 public struct GatewayFatalError: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// The Discord gateway v10 client: connects, identifies or resumes, heartbeats, reconnects,

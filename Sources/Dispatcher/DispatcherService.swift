@@ -1,0 +1,55 @@
+import Logging
+import Shared
+
+/// Dispatcher: reads `discord:inbound` as a consumer group and delivers each message to its
+/// agent's inbox (`sos:inbox:<agent>`), acknowledging the inbound entry in the same atomic step.
+struct DispatcherService {
+    let config: ConnectorConfig
+    let logger: Logger
+
+    func run() async throws {
+        let keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        let redis = RedisClient(config: config, name: "dispatcher-redis")
+        guard let signer = try await CtxSigner.resolve(config: config, redis: redis, keys: keys, logger: logger) else { return }
+        let consumer = StreamConsumer(
+            redis: redis,
+            stream: keys.inbound,
+            group: BusKeys.dispatcherGroup,
+            consumer: StreamConsumer.uniqueName(prefix: "dispatcher"),
+            deadLetters: keys.deadLetters,
+            claimIdle: .milliseconds(config.claimIdleMilliseconds),
+            logger: logger
+        )
+        logger.info("dispatching \(keys.inbound) -> sos:inbox:<agent>", metadata: ["default_agent": "\(config.router.defaultAgent)", "mapped_channels": "\(config.router.channelAgents.count)"])
+        let router = config.router
+        let connectorName = config.connectorAgentName
+        await consumer.run { entry in
+            let message: InboundMessage
+            do {
+                message = try InboundMessage(fields: entry.fields)
+            } catch {
+                return .deadLetter(reason: "unreadable inbound record: \(error)")
+            }
+            let agent = router.agent(for: message)
+            let record = AgentInboxRecord(message: message, agent: agent, connectorAgentName: connectorName, ctxBlock: signer.block(for: message.requestID))
+            let inbox = BusKeys.inbox(agent)
+            do {
+                let delivered = try await RedisClient.retrying(logger: logger, what: "delivering to \(inbox)") { () throws(RedisError) -> Bool in
+                    try await redis.evaluate(
+                        BusScripts.forwardToInbox,
+                        keys: [keys.inbound, inbox],
+                        arguments: [BusKeys.dispatcherGroup, entry.id] + flattenFields(record.fields)
+                    ).int == 1
+                }
+                if delivered == true {
+                    logger.info("delivered request \(message.requestID) to \(inbox)", metadata: ["kind": "\(message.kind.rawValue)", "message_id": "\(message.messageID)"])
+                } else if delivered == false {
+                    logger.notice("inbound entry \(entry.id) was already delivered by another consumer")
+                }
+                return .alreadyAcknowledged
+            } catch {
+                return .deadLetter(reason: "cannot write to \(inbox): \(error)")
+            }
+        }
+    }
+}

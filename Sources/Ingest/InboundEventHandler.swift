@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import Shared
+
+/// Handles gateway dispatches: keeps the channel directory current and writes each accepted
+/// message to the bus, together with its pending reply context, exactly once.
+actor InboundEventHandler {
+    private let policy: TriggerPolicy
+    private let pendingTTL: Int
+    private let keys: BusKeys
+    private let redis: RedisClient
+    private let directory: ChannelDirectory
+    private let logger: Logger
+
+    init(botUserID: String, router: AgentRouter, pendingTTL: Int, keys: BusKeys, redis: RedisClient, directory: ChannelDirectory, logger: Logger) {
+        self.policy = TriggerPolicy(botUserID: botUserID, router: router)
+        self.pendingTTL = pendingTTL
+        self.keys = keys
+        self.redis = redis
+        self.directory = directory
+        self.logger = logger
+    }
+
+    func handle(_ event: GatewayFrame.EventRef) async {
+        do {
+            switch event.name {
+            case "READY":
+                let ready = try JSONDecoder().decode(GatewaySession.Ready.self, from: event.data)
+                logger.info("gateway ready as \(ready.user.username)", metadata: ["session": "\(ready.sessionID.suffix(6))"])
+            case "RESUMED":
+                logger.info("gateway session resumed")
+            case "GUILD_CREATE":
+                let guild = try JSONDecoder().decode(DiscordGuild.self, from: event.data)
+                await directory.add(guild: guild)
+                logger.info("guild available: \(guild.name ?? guild.id)", metadata: ["channels": "\(guild.channels?.count ?? 0)"])
+            case "CHANNEL_CREATE", "CHANNEL_UPDATE", "THREAD_CREATE", "THREAD_UPDATE":
+                await directory.add(channel: try JSONDecoder().decode(DiscordChannel.self, from: event.data))
+            case "CHANNEL_DELETE", "THREAD_DELETE":
+                await directory.remove(channelID: try JSONDecoder().decode(DiscordChannel.self, from: event.data).id)
+            case "MESSAGE_CREATE":
+                await accept(try JSONDecoder().decode(DiscordMessage.self, from: event.data))
+            default:
+                break
+            }
+        } catch {
+            // A payload we cannot read is skipped, loudly; the session carries on.
+            logger.error("skipping \(event.name) (seq \(event.sequence)): cannot decode its payload: \(error)")
+        }
+    }
+
+    private func accept(_ message: DiscordMessage) async {
+        var channelID = message.channelID
+        var threadID = ""
+        var channelName = ""
+        if message.guildID != nil, let channel = await directory.channel(message.channelID) {
+            if channel.isThread, let parent = channel.parentID {
+                channelID = parent
+                threadID = channel.id
+                channelName = await directory.channel(parent)?.name ?? ""
+            } else {
+                channelName = channel.name ?? ""
+            }
+        }
+        let kind: InboundMessage.Kind
+        switch policy.decide(message: message, channelID: channelID, threadID: threadID) {
+        case .drop(let reason):
+            logger.debug("dropped message \(message.id): \(reason)")
+            return
+        case .accept(let accepted):
+            kind = accepted
+        }
+
+        var guildName = ""
+        if let guildID = message.guildID { guildName = await directory.guildName(guildID) }
+        let inbound = InboundMessage(
+            requestID: UUID().uuidString.lowercased(),
+            kind: kind,
+            guildID: message.guildID ?? "",
+            channelID: channelID,
+            threadID: threadID,
+            messageID: message.id,
+            authorID: message.author.id,
+            authorName: message.authorName,
+            content: message.content,
+            timestamp: message.timestamp,
+            channelName: channelName,
+            guildName: guildName
+        )
+        let pending = PendingContext(inbound).fields
+        let arguments = [String(pendingTTL), String(pending.count)] + flattenFields(pending) + flattenFields(inbound.fields)
+        do {
+            let written = try await RedisClient.retrying(logger: logger, what: "writing message \(message.id) to \(keys.inbound)") { () throws(RedisError) -> Bool in
+                try await redis.evaluate(BusScripts.acceptInbound, keys: [keys.seen(message.id), keys.pending(inbound.requestID), keys.inbound], arguments: arguments).int == 1
+            }
+            switch written {
+            case true?:
+                logger.info("accepted message \(message.id) as \(kind.rawValue)", metadata: ["request_id": "\(inbound.requestID)", "channel": "\(inbound.replyChannelID)"])
+            case false?:
+                logger.info("message \(message.id) was already accepted; not forwarding it twice")
+            case nil:
+                logger.warning("stopped before message \(message.id) was written; a resume will replay it")
+            }
+        } catch {
+            logger.error("cannot write message \(message.id) to the bus: \(error)")
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import Logging
+
+extension CtxSigner {
+    /// The signer for this deployment: `CTX_SIGNING_KEY` when set; otherwise a key generated once
+    /// and kept in Redis, so every Dispatcher and Replier copy agrees on it.
+    public static func resolve(config: ConnectorConfig, redis: RedisClient, keys: BusKeys, logger: Logger) async throws(RedisError) -> CtxSigner? {
+        if let key = config.ctxSigningKey { return CtxSigner(key: key) }
+        let key = try await RedisClient.retrying(logger: logger, what: "loading the ctx signing key") { () throws(RedisError) -> String in
+            try await redis.send("SET", keys.ctxSigningKey, generateKey(), "NX")
+            guard let key = try await redis.send("GET", keys.ctxSigningKey).string else {
+                throw RedisError(.protocolViolation, "ctx signing key vanished")
+            }
+            return key
+        }
+        guard let key else { return nil }
+        logger.warning("CTX_SIGNING_KEY is not set: using a generated key kept in Redis at \(keys.ctxSigningKey); set CTX_SIGNING_KEY in production")
+        return CtxSigner(key: key)
+    }
+}

@@ -1,0 +1,41 @@
+import Crypto
+import Foundation
+
+/// Which request an agent's reply answers (CONTRACT section 3): the `ack_for` field, else the
+/// first `{ack_for:<uuid>}` in the text, else a ctx block this connector signed.
+public enum ReplyResolution: Equatable, Sendable {
+    case request(String)
+    /// Not a reply at all: a message for a channel (CONTRACT section 4).
+    case outbound
+    case unroutable(reason: String)
+
+    public static func resolve(_ record: ReplyRecord, signer: CtxSigner) -> ReplyResolution {
+        if let field = record.ackFor {
+            let id = field.lowercased()
+            guard isRequestID(id) else { return .unroutable(reason: "ack_for field '\(field.prefix(64))' is not a request id") }
+            return .request(id)
+        }
+        if let id = ReplyTokens.ackIDs(in: record.text).first { return .request(id) }
+        let tokens = ReplyTokens.ctxTokens(in: record.text)
+        for token in tokens {
+            if let id = signer.verify(token) { return .request(id) }
+        }
+        if record.channelID != nil || record.channelName != nil { return .outbound }
+        if !tokens.isEmpty { return .unroutable(reason: "ctx block not signed by this connector") }
+        return .unroutable(reason: "no ack_for and no ctx block")
+    }
+
+    static func isRequestID(_ text: String) -> Bool {
+        text.wholeMatch(of: #/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/#) != nil
+    }
+}
+
+/// The `nonce` for one chunk of one reply: derived from the bus entry and the chunk index, so a
+/// retried post carries the same nonce and Discord (with `enforce_nonce`) creates it only once.
+public enum ReplyNonce {
+    /// 24 hex characters (Discord allows 25).
+    public static func make(stream: String, entryID: String, chunk: Int) -> String {
+        let digest = SHA256.hash(data: Data("\(stream)|\(entryID)|\(chunk)".utf8))
+        return String(hexString(digest).prefix(24))
+    }
+}
