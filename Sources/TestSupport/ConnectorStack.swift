@@ -1,0 +1,82 @@
+import Foundation
+import Shared
+
+/// Redis, the simulator and the connector's services as real processes, for one test.
+public final class ConnectorStack: @unchecked Sendable {
+    public let directory: String
+    public let redis: RedisServer
+    public let simulator: DiscordSimulatorProcess
+    public private(set) var services: [String: ChildProcess] = [:]
+    public let environment: [String: String]
+
+    /// - Parameter environment: extra configuration for the services (e.g. `MUMEGA_AGENT_MAP`).
+    public init(label: String, environment: [String: String] = [:], simulatorArguments: [String] = []) async throws {
+        directory = try makeScratchDirectory(label)
+        redis = try await RedisServer(directory: directory)
+        do {
+            simulator = try await DiscordSimulatorProcess(directory: directory, arguments: simulatorArguments)
+        } catch {
+            await redis.stop()
+            throw error
+        }
+        var env = [
+            "PATH": "/usr/bin:/bin",
+            "MUMEGA_BUS_URL": redis.url,
+            "DISCORD_BOT_TOKEN": simulator.token,
+            "DISCORD_API_BASE": simulator.apiBase,
+            "CTX_SIGNING_KEY": "test-signing-key",
+            "CLAIM_IDLE_MS": "2000",
+            "LOG_LEVEL": "debug",
+        ]
+        env.merge(environment) { _, new in new }
+        self.environment = env
+    }
+
+    /// Starts one of the executables (`Ingest`, `Dispatcher`, `Replier`, `EchoAgent`).
+    @discardableResult
+    public func start(_ product: String, as name: String? = nil, environment extra: [String: String] = [:]) throws -> ChildProcess {
+        let name = name ?? product
+        let process = try ChildProcess(
+            name: name,
+            executable: BuildProducts.path(product),
+            environment: environment.merging(extra) { _, new in new },
+            workingDirectory: directory,
+            logPath: "\(directory)/\(name).log"
+        )
+        services[name] = process
+        return process
+    }
+
+    /// Starts Ingest, Dispatcher and Replier and waits until Ingest has a gateway session.
+    public func startServices() async throws {
+        try start("Ingest")
+        try start("Dispatcher")
+        try start("Replier")
+        let ready = await eventually(timeout: .seconds(20)) { () -> Bool? in
+            let identifies = (try? await simulator.stats())?["identifies"]?.doubleValue ?? 0
+            let resumes = (try? await simulator.stats())?["resumes"]?.doubleValue ?? 0
+            return identifies + resumes > 0 && services["Ingest"]?.log.contains("guild available") == true ? true : nil
+        }
+        guard ready == true else { throw TestSupportError("Ingest did not connect to the simulator:\n\(logs())") }
+    }
+
+    /// Every service's log, for a failure message.
+    public func logs() -> String {
+        services.sorted { $0.key < $1.key }.map { "=== \($0.key) ===\n\($0.value.log.suffix(4000))" }.joined(separator: "\n")
+    }
+
+    /// Reads a whole stream.
+    public func entries(_ stream: String) async throws -> [StreamEntry] {
+        try StreamEntry.list(from: try await redis.client.send("XRANGE", stream, "-", "+"))
+    }
+
+    /// Stops everything this stack started, services first.
+    public func stop() async {
+        for process in services.values { await process.stop(grace: .seconds(5)) }
+        await simulator.stop()
+        await redis.stop()
+        if ProcessInfo.processInfo.environment["KEEP_TEST_LOGS"] == nil {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Shared
+
+/// The project's Discord simulator as a real process, and a client for its control API.
+public final class DiscordSimulatorProcess: Sendable {
+    public let process: ChildProcess
+    public let port: Int
+    public let token: String
+    private let http = HTTPClient(timeout: .seconds(10), name: "sim-control")
+
+    /// Ids of the simulator's fixed world.
+    public enum World {
+        public static let botUserID = "100000000000000001"
+        public static let guildID = "200000000000000001"
+        public static let general = "300000000000000001"
+        public static let agents = "300000000000000002"
+        public static let ops = "300000000000000003"
+        public static let thread = "300000000000000010"
+        public static let dm = "300000000000000099"
+        public static let human = "400000000000000001"
+        public static let roleID = "600000000000000001"
+    }
+
+    public var apiBase: String { "http://127.0.0.1:\(port)/api/v10" }
+
+    public init(directory: String, token: String = "sim-token-for-tests-0000", arguments: [String] = []) async throws {
+        self.token = token
+        let stdoutPath = directory + "/simulator.out"
+        process = try ChildProcess(
+            name: "DiscordSimulator",
+            executable: BuildProducts.path("DiscordSimulator"),
+            arguments: ["--port", "0", "--token", token] + arguments,
+            environment: ["PATH": "/usr/bin:/bin"],
+            logPath: directory + "/simulator.log",
+            stdoutPath: stdoutPath
+        )
+        let found = await eventually(timeout: .seconds(15)) { () -> Int? in
+            guard let text = try? String(contentsOfFile: stdoutPath, encoding: .utf8),
+                  let match = text.firstMatch(of: #/listening on http://127\.0\.0\.1:(\d+)/#) else { return nil }
+            return Int(match.output.1)
+        }
+        guard let found else {
+            await process.stop()
+            throw TestSupportError("the simulator did not report its port: \(process.log)")
+        }
+        port = found
+    }
+
+    public func stop() async { await process.stop(grace: .seconds(3)) }
+
+    // MARK: Control API
+
+    /// Injects a human's message and returns its Discord message id.
+    @discardableResult
+    public func inject(channelID: String, content: String, mentionBot: Bool = false, authorIsBot: Bool = false) async throws -> String {
+        let body: [String: Any] = ["channel_id": channelID, "content": content, "mention_bot": mentionBot, "author_bot": authorIsBot]
+        let response = try await control("POST", "/_sim/messages", body: body)
+        guard (200..<300).contains(response.status), let id = (try? JSON.decode(JSONValue.self, from: response.body))?["id"]?.stringValue else {
+            throw TestSupportError("inject failed: \(response.status) \(response.bodyText)")
+        }
+        return id
+    }
+
+    /// What the bot posted, oldest first.
+    public func posts(channelID: String? = nil) async throws -> [SimulatedPost] {
+        let query = channelID.map { "?channel_id=\($0)" } ?? ""
+        let response = try await control("GET", "/_sim/posts" + query)
+        struct Posts: Decodable { var posts: [SimulatedPost] }
+        return try JSON.decode(Posts.self, from: response.body).posts
+    }
+
+    public func stats() async throws -> JSONValue {
+        try JSON.decode(JSONValue.self, from: try await control("GET", "/_sim/stats").body)
+    }
+
+    /// Makes the next message creates answer with these statuses (500, 429, ...).
+    public func injectFaults(messageCreate statuses: [Int]) async throws {
+        _ = try await control("POST", "/_sim/faults", body: ["message_create": statuses])
+    }
+
+    public func control(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> HTTPResponse {
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
+        return try await http.request(method: method, url: "http://127.0.0.1:\(port)" + path, headers: ["Content-Type": "application/json"], body: data)
+    }
+}
+
+/// A message the bot posted, as the simulator recorded it.
+public struct SimulatedPost: Decodable, Sendable {
+    public var id: String
+    public var channelID: String
+    public var content: String
+    public var nonce: String?
+    public var messageReference: Reference?
+    public var pinged: Pinged
+
+    public struct Reference: Decodable, Sendable {
+        public var messageID: String?
+        enum CodingKeys: String, CodingKey { case messageID = "message_id" }
+    }
+
+    public struct Pinged: Decodable, Sendable {
+        public var everyone: Bool
+        public var roles: [String]
+        public var users: [String]
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, content, nonce, pinged
+        case channelID = "channel_id"
+        case messageReference = "message_reference"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        channelID = try container.decode(String.self, forKey: .channelID)
+        content = try container.decode(String.self, forKey: .content)
+        nonce = try? container.decodeIfPresent(String.self, forKey: .nonce)
+        messageReference = try container.decodeIfPresent(Reference.self, forKey: .messageReference)
+        pinged = try container.decode(Pinged.self, forKey: .pinged)
+    }
+}
