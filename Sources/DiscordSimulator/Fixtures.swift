@@ -18,6 +18,9 @@ enum Fixtures {
     /// A fixed past instant, so fixture timestamps are deterministic too.
     static let epochTimestamp = "2024-01-01T00:00:00.000000+00:00"
 
+    /// The REST form; GUILD_CREATE adds channels, threads and the other gateway-only fields.
+    static let guild = Guild(id: guildId, name: guildName, ownerId: human.id, roles: roles)
+
     static let roles = [
         // Discord gives every guild an @everyone role whose id equals the guild id.
         Role(id: guildId, name: "@everyone", position: 0, permissions: "68608", mentionable: false),

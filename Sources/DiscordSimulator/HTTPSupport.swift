@@ -44,9 +44,19 @@ struct DiscordAPIError: HTTPResponseError {
         DiscordAPIError(status: .badRequest, body: Body(message: "Invalid Form Body", code: 50035, errors: errors))
     }
 
-    /// A per-route 429. `Retry-After` is whole seconds (rounded up) while the body is precise.
-    static func rateLimited(retryAfter: TimeInterval, snapshot: RateLimiter.Snapshot?) -> DiscordAPIError {
-        var headers = snapshot?.headers ?? HTTPFields()
+    /// The generic error for an arbitrary status code, e.g. one queued through the faults API.
+    static func plain(code: Int) -> DiscordAPIError {
+        let known: [HTTPResponse.Status] = [
+            .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .tooManyRequests,
+            .internalServerError, .badGateway, .serviceUnavailable, .gatewayTimeout,
+        ]
+        return plain(known.first { $0.code == code } ?? HTTPResponse.Status(code: code, reasonPhrase: "Error"))
+    }
+
+    /// A per-route 429. `Retry-After` is whole seconds (rounded up) while the body is precise;
+    /// the caller adds the `X-RateLimit-*` headers of the bucket.
+    static func rateLimited(retryAfter: TimeInterval) -> DiscordAPIError {
+        var headers = HTTPFields()
         headers[.retryAfter] = String(Int(retryAfter.rounded(.up)))
         headers[.rateLimitScope] = "user"
         let rounded = (retryAfter * 1000).rounded() / 1000

@@ -37,6 +37,11 @@ struct SnowflakeGenerator: Sendable {
         )
     }
 
+    /// Snowflakes must be compared as numbers: older ids can have fewer digits.
+    static func numeric(_ snowflake: Snowflake) -> UInt64 {
+        UInt64(snowflake) ?? 0
+    }
+
     /// Creation time encoded in a snowflake.
     static func date(of snowflake: Snowflake) -> Date {
         let milliseconds = ((UInt64(snowflake) ?? 0) >> 22) + discordEpochMilliseconds

@@ -1,0 +1,100 @@
+import HTTPTypes
+import Hummingbird
+
+/// Body of `POST /_sim/messages`: a message typed by someone other than the bot.
+struct InjectMessageRequest: Decodable, Sendable {
+    var channelId: Snowflake?
+    var content: String?
+    /// Defaults to the human user, alice.
+    var authorId: Snowflake?
+    /// Prepends `<@bot> ` to the content, so the bot is mentioned like a user would do it.
+    var mentionBot: Bool?
+    /// Makes other-bot the author, for testing that the connector ignores bots.
+    var authorBot: Bool?
+    /// Id of a message in the same channel to reply to.
+    var replyTo: Snowflake?
+}
+
+/// Test and development hooks under `/_sim`: inject traffic, inspect what the bot did,
+/// and provoke gateway and REST failures. No authentication; JSON in and out.
+struct ControlRoutes {
+    let world: World
+
+    private struct Posts: Encodable {
+        let posts: [BotPost]
+    }
+
+    /// How many open gateway connections a control action reached.
+    private struct ConnectionsAffected: Encodable {
+        let connections: Int
+    }
+
+    private struct FaultsRequest: Decodable {
+        var messageCreate: [Int]?
+    }
+
+    private struct PendingFaults: Encodable {
+        let messageCreate: [Int]
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        let sim = router.group("_sim")
+
+        sim.post("messages") { request, _ in
+            let body = try await request.decodeJSON(InjectMessageRequest.self)
+            return try Response.json(try await world.injectMessage(body), status: .created)
+        }
+
+        sim.get("posts") { request, _ in
+            let query = request.uri.queryParameters
+            let posts = await world.botPosts(in: query.get("channel_id"), after: query.get("after"))
+            return try Response.json(Posts(posts: posts))
+        }
+
+        sim.post("gateway/reconnect") { _, _ in
+            try Response.json(ConnectionsAffected(connections: await world.sendReconnect()))
+        }
+
+        sim.post("gateway/invalidate") { request, _ in
+            let resumable = request.uri.queryParameters.get("resumable") == "true"
+            return try Response.json(ConnectionsAffected(connections: await world.invalidateSessions(resumable: resumable)))
+        }
+
+        sim.post("gateway/close") { request, _ in
+            let raw = request.uri.queryParameters.get("code") ?? "4000"
+            // 1000-4999 are the codes a close frame may legally carry.
+            guard let code = UInt16(raw), (1000...4999).contains(code) else {
+                throw DiscordAPIError(status: .badRequest, body: .init(message: "code must be 1000-4999, got '\(raw)'", code: 0))
+            }
+            return try Response.json(ConnectionsAffected(connections: await world.closeConnections(code: code)))
+        }
+
+        sim.post("sessions/expire") { _, _ in
+            try Response.json(["sessions": await world.expireSessions()])
+        }
+
+        sim.post("faults") { request, _ in
+            let statuses = try await request.decodeJSON(FaultsRequest.self).messageCreate ?? []
+            guard statuses.allSatisfy({ (400...599).contains($0) }) else {
+                throw DiscordAPIError(status: .badRequest, body: .init(message: "fault statuses must be 400-599", code: 0))
+            }
+            return try Response.json(PendingFaults(messageCreate: await world.queueMessageCreateFaults(statuses)))
+        }
+
+        sim.delete("channels/{channelId}") { _, context in
+            guard let channel = await world.deleteChannel(try context.parameters.require("channelId")) else {
+                throw DiscordAPIError.unknownChannel
+            }
+            return try Response.json(channel)
+        }
+
+        sim.get("stats") { _, _ in
+            try Response.json(await world.statistics())
+        }
+
+        sim.post("reset") { _, _ in
+            await world.reset()
+            return Response(status: .noContent)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import HTTPTypes
+import Hummingbird
+
+/// The subset of Discord's REST API v10 a bot connector uses, under `/api/v10`.
+struct RESTRoutes {
+    let world: World
+    let botToken: String
+
+    func register(on router: Router<BasicRequestContext>) {
+        // Discord serves this one without authentication.
+        router.get("api/v10/gateway") { _, _ in
+            let url = await world.gatewayUrl
+            return try Response.json(["url": url])
+        }
+
+        let api = router.group("api/v10").add(middleware: BotAuthMiddleware(token: botToken))
+        api.get("gateway/bot") { _, _ in try await gatewayBot() }
+        api.get("users/@me") { _, _ in try Response.json(Fixtures.botUser) }
+        api.get("users/{userId}") { _, context in try await user(context) }
+        api.get("channels/{channelId}") { _, context in try await channel(context) }
+        api.get("channels/{channelId}/messages") { request, context in try await listMessages(request, context) }
+        api.get("channels/{channelId}/messages/{messageId}") { _, context in try await getMessage(context) }
+        api.post("channels/{channelId}/messages") { request, context in try await createMessage(request, context) }
+        api.post("channels/{channelId}/typing") { _, context in try await triggerTyping(context) }
+        api.get("guilds/{guildId}") { _, context in try await guild(context) }
+        api.get("guilds/{guildId}/channels") { _, context in try await guildChannels(context) }
+        api.post("guilds/{guildId}/channels") { request, context in try await createChannel(request, context) }
+    }
+
+    private struct GatewayBot: Encodable {
+        struct SessionStartLimit: Encodable {
+            var total = 1000
+            var remaining = 999
+            var resetAfter = 14_400_000
+            var maxConcurrency = 1
+        }
+
+        let url: String
+        var shards = 1
+        var sessionStartLimit = SessionStartLimit()
+    }
+
+    private func gatewayBot() async throws -> Response {
+        let url = await world.gatewayUrl
+        return try Response.json(GatewayBot(url: url))
+    }
+
+    private func user(_ context: BasicRequestContext) async throws -> Response {
+        guard let user = await world.user(try context.parameters.require("userId")) else {
+            throw DiscordAPIError.unknownUser
+        }
+        return try Response.json(user)
+    }
+
+    private func channel(_ context: BasicRequestContext) async throws -> Response {
+        guard let channel = await world.channel(try context.parameters.require("channelId")) else {
+            throw DiscordAPIError.unknownChannel
+        }
+        return try Response.json(channel)
+    }
+
+    private func listMessages(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let channelId = try context.parameters.require("channelId")
+        let query = request.uri.queryParameters
+        var limit = 50
+        if let raw = query.get("limit") {
+            guard let parsed = Int(raw), (1...100).contains(parsed) else {
+                throw DiscordAPIError.invalidFormBody(.object(["limit": .formError(code: "NUMBER_TYPE_MAX", "Int should be between 1 and 100.")]))
+            }
+            limit = parsed
+        }
+        guard let page = await world.messages(in: channelId, after: query.get("after"), before: query.get("before"), limit: limit) else {
+            throw DiscordAPIError.unknownChannel
+        }
+        return try Response.json(page)
+    }
+
+    private func getMessage(_ context: BasicRequestContext) async throws -> Response {
+        let channelId = try context.parameters.require("channelId")
+        guard await world.channel(channelId) != nil else { throw DiscordAPIError.unknownChannel }
+        guard let message = await world.message(try context.parameters.require("messageId"), in: channelId) else {
+            throw DiscordAPIError.unknownMessage
+        }
+        return try Response.json(message)
+    }
+
+    private func createMessage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let channelId = try context.parameters.require("channelId")
+        let parsed: Result<CreateMessageRequest, DiscordAPIError>
+        if request.hasJSONBody {
+            do {
+                parsed = .success(try await request.decodeJSON(CreateMessageRequest.self))
+            } catch let error as DiscordAPIError {
+                parsed = .failure(error)
+            }
+        } else {
+            parsed = .failure(.invalidFormBody(.formError(
+                code: "CONTENT_TYPE_INVALID",
+                "Expected \"Content-Type\" header to be one of {'application/json', 'multipart/form-data'}."
+            )))
+        }
+        let outcome = await world.createMessage(in: channelId, request: parsed)
+        switch outcome.result {
+        case .success(let message):
+            return try Response.json(message, headers: outcome.rateLimitHeaders)
+        case .failure(var error):
+            error.headers.append(contentsOf: outcome.rateLimitHeaders)
+            throw error
+        }
+    }
+
+    /// Typing indicators have no visible effect here, but a client may send them before replying.
+    private func triggerTyping(_ context: BasicRequestContext) async throws -> Response {
+        guard await world.channel(try context.parameters.require("channelId")) != nil else {
+            throw DiscordAPIError.unknownChannel
+        }
+        return Response(status: .noContent)
+    }
+
+    private func guild(_ context: BasicRequestContext) async throws -> Response {
+        guard let guild = await world.guild(try context.parameters.require("guildId")) else {
+            throw DiscordAPIError.unknownGuild
+        }
+        return try Response.json(guild)
+    }
+
+    private func guildChannels(_ context: BasicRequestContext) async throws -> Response {
+        guard let channels = await world.guildChannels(try context.parameters.require("guildId")) else {
+            throw DiscordAPIError.unknownGuild
+        }
+        return try Response.json(channels)
+    }
+
+    private func createChannel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let guildId = try context.parameters.require("guildId")
+        let body = try await request.decodeJSON(CreateChannelRequest.self)
+        return try Response.json(try await world.createChannel(in: guildId, body), status: .created)
+    }
+}
