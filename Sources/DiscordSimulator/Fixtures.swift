@@ -28,9 +28,9 @@ enum Fixtures {
     ]
 
     static let channels: [Channel] = [
-        textChannel(id: generalChannelId, name: "general", position: 0),
-        textChannel(id: agentsChannelId, name: "agents", position: 1),
-        textChannel(id: opsChannelId, name: "ops", position: 2),
+        .guildText(id: generalChannelId, name: "general", position: 0),
+        .guildText(id: agentsChannelId, name: "agents", position: 1),
+        .guildText(id: opsChannelId, name: "ops", position: 2),
         Channel(
             id: threadId,
             type: .publicThread,
@@ -46,20 +46,23 @@ enum Fixtures {
         Channel(id: dmChannelId, type: .dm, recipients: [human]),
     ]
 
-    static func textChannel(id: Snowflake, name: String, position: Int, parentId: Snowflake? = nil) -> Channel {
+    static func member(for user: User) -> GuildMember {
+        GuildMember(roles: user.id == human.id ? [roleId] : [], joinedAt: epochTimestamp)
+    }
+}
+
+extension Channel {
+    /// A text channel in the simulated guild.
+    static func guildText(id: Snowflake, name: String, position: Int, parentId: Snowflake? = nil) -> Channel {
         Channel(
             id: id,
             type: .guildText,
-            guildId: guildId,
+            guildId: Fixtures.guildId,
             name: name,
             position: position,
             parentId: parentId,
             nsfw: false,
             rateLimitPerUser: 0
         )
-    }
-
-    static func member(for user: User) -> GuildMember {
-        GuildMember(roles: user.id == human.id ? [roleId] : [], joinedAt: epochTimestamp)
     }
 }

@@ -10,7 +10,8 @@ import NIOWebSocket
 /// and a writer draining the connection's outbox. Everything sent, including replies to the
 /// client's own payloads, goes through the outbox so frames leave in the order they were queued.
 struct GatewayServer: Sendable {
-    /// Discord's limit for a client payload.
+    /// Cap on one client payload and on a WebSocket frame. Far above Discord's own 4 KiB
+    /// client limit, so oversized-but-valid client payloads never fail here first.
     static let maxInboundMessageSize = 1 << 20
     /// How long to wait for the client to answer our close frame before dropping it.
     private static let closeHandshakeGrace: Duration = .seconds(5)

@@ -30,6 +30,9 @@ struct SimulatorConfiguration: Sendable {
         let description: String
     }
 
+    /// Thrown for `--help`, which is not a failure.
+    struct HelpRequested: Error {}
+
     /// Flags win over environment variables, which win over defaults.
     static func parse(
         arguments: [String] = Array(CommandLine.arguments.dropFirst()),
@@ -69,7 +72,7 @@ struct SimulatorConfiguration: Sendable {
             case "--require-message-content":
                 configuration.requireMessageContentIntent = true
             case "-h", "--help":
-                throw ParseError(description: usage)
+                throw HelpRequested()
             default:
                 throw ParseError(description: "unknown argument '\(argument)'\n\(usage)")
             }

@@ -130,9 +130,9 @@ actor World {
 
     // MARK: - Bot actions (REST)
 
-    /// `POST /channels/{id}/messages`, in the order Discord applies its checks.
-    /// - Parameter parsed: the decoded body, or the error decoding it produced; body errors
-    ///   are reported only after the rate limiter has counted the request, as Discord does.
+    /// `POST /channels/{id}/messages`. Checks run in this order: queued fault, unknown channel,
+    /// rate limit, body validation, so that invalid bodies still spend a rate-limit slot.
+    /// - Parameter parsed: the decoded body, or the error decoding it produced.
     func createMessage(
         in channelId: Snowflake,
         request parsed: Result<CreateMessageRequest, DiscordAPIError>,
@@ -239,7 +239,8 @@ actor World {
         throw .invalidFormBody(.object(["message_reference": .formError(code: "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")]))
     }
 
-    /// `POST /guilds/{id}/channels`. Text names are normalised the way Discord's client does.
+    /// `POST /guilds/{id}/channels`: a text channel or a category. Text channel names are
+    /// lowercased and dashed, as Discord does.
     func createChannel(in guildId: Snowflake, _ request: CreateChannelRequest, now: Date = Date()) throws(DiscordAPIError) -> Channel {
         guard guildId == Fixtures.guildId else { throw .unknownGuild }
         let kind = Channel.Kind(rawValue: request.type ?? Channel.Kind.guildText.rawValue)
@@ -254,12 +255,15 @@ actor World {
                 throw .invalidFormBody(.object(["parent_id": .formError(code: "CHANNEL_PARENT_INVALID", "Not a category")]))
             }
         }
-        let name = kind == .guildText ? rawName.lowercased().replacingOccurrences(of: " ", with: "-") : rawName
+        let id = snowflakes.next(at: now)
         let position = (guildChannels(guildId)?.compactMap(\.position).max() ?? -1) + 1
-        var channel = Fixtures.textChannel(id: snowflakes.next(at: now), name: name, position: position, parentId: request.parentId)
-        channel.topic = request.topic
-        if kind == .guildCategory {
-            channel = Channel(id: channel.id, type: .guildCategory, guildId: guildId, name: name, position: position)
+        let channel: Channel
+        if kind == .guildText {
+            var text = Channel.guildText(id: id, name: rawName.lowercased().replacingOccurrences(of: " ", with: "-"), position: position, parentId: request.parentId)
+            text.topic = request.topic
+            channel = text
+        } else {
+            channel = Channel(id: id, type: .guildCategory, guildId: guildId, name: rawName, position: position)
         }
         channels[channel.id] = channel
         broadcast("CHANNEL_CREATE", channel)

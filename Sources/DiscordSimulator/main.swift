@@ -10,6 +10,9 @@ import NIOCore
 let configuration: SimulatorConfiguration
 do {
     configuration = try SimulatorConfiguration.parse()
+} catch is SimulatorConfiguration.HelpRequested {
+    print(SimulatorConfiguration.usage)
+    exit(0)
 } catch {
     FileHandle.standardError.write(Data("DiscordSimulator: \(error)\n".utf8))
     exit(2)
