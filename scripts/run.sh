@@ -19,8 +19,11 @@ pids=()
 say() { printf '\033[1m%s\033[0m\n' "$*"; }
 cleanup() {
     trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    # Newest first: the services stop before the simulator and redis-server they depend on.
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill "${pids[i]}" 2>/dev/null || true
+        wait "${pids[i]}" 2>/dev/null || true
+    done
     say "stopped."
 }
 trap cleanup EXIT
@@ -34,9 +37,10 @@ setting() {
     sed -n -E "s/^(export[[:space:]]+)?${name}[[:space:]]*=[[:space:]]*//p" .env | tail -n 1 | sed -E "s/^['\"](.*)['\"]$/\1/"
 }
 
-say "building ($CONFIGURATION)..."
-swift build -c "$CONFIGURATION" --product Ingest >/dev/null
-for product in Dispatcher Replier DiscordSimulator EchoAgent; do swift build -c "$CONFIGURATION" --product "$product" >/dev/null; done
+say "building ($CONFIGURATION; the first build takes a few minutes)..."
+for product in Ingest Dispatcher Replier DiscordSimulator EchoAgent; do
+    swift build -c "$CONFIGURATION" --product "$product" >run/logs/build.log 2>&1 || { cat run/logs/build.log; exit 1; }
+done
 bin=.build/$CONFIGURATION
 
 start() {  # start NAME [ENV=VALUE...] : runs a service in the background, logging to run/logs/NAME.log

@@ -44,10 +44,12 @@ struct RoundTripTests {
     }
 
     func posts(_ stack: ConnectorStack, channel: String, count: Int) async throws -> [SimulatedPost] {
-        try await eventually(timeout: .seconds(10)) { () -> [SimulatedPost]? in
+        let found = try await eventually(timeout: .seconds(10)) { () -> [SimulatedPost]? in
             let posts = try await stack.simulator.posts(channelID: channel)
             return posts.count >= count ? posts : nil
-        } ?? stack.simulator.posts(channelID: channel)
+        }
+        if let found { return found }
+        return try await stack.simulator.posts(channelID: channel)
     }
 
     @Test("a mention reaches the mapped agent's inbox with every contract field")
@@ -189,10 +191,9 @@ struct RoundTripTests {
         try await withStack { stack in
             try await stack.simulator.inject(channelID: World.general, content: "write me an essay", mentionBot: true)
             let record = try #require(try await inboxRecord(stack, agent: "kasra"))
-            let words = (0..<900).map { String(format: "w%04d", $0) }  // 900 words of 5 characters
-            let essay = words.joined(separator: " ")
-            #expect(essay.count == 5399)
-            let text = String(essay.prefix(4500))
+            // 750 words of 5 characters, 749 spaces and a final "!": 4,500 characters.
+            let text = (0..<750).map { String(format: "w%04d", $0) }.joined(separator: " ") + "!"
+            #expect(text.count == 4500)
             try await reply(stack, fields: [("from", "kasra"), ("to", "discord-connector"), ("text", text), ("ack_for", record.message.requestID)])
             let posts = try await posts(stack, channel: World.general, count: 3)
             #expect(posts.count == 3)
