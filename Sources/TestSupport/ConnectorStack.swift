@@ -52,12 +52,7 @@ public final class ConnectorStack: @unchecked Sendable {
         try start("Ingest")
         try start("Dispatcher")
         try start("Replier")
-        let ready = await eventually(timeout: .seconds(20)) { () -> Bool? in
-            let identifies = (try? await simulator.stats())?["identifies"]?.doubleValue ?? 0
-            let resumes = (try? await simulator.stats())?["resumes"]?.doubleValue ?? 0
-            return identifies + resumes > 0 && services["Ingest"]?.log.contains("guild available") == true ? true : nil
-        }
-        guard ready == true else { throw TestSupportError("Ingest did not connect to the simulator:\n\(logs())") }
+        try await waitForGateway(sessions: 1)
     }
 
     /// Every service's log, for a failure message.
@@ -79,4 +74,33 @@ public final class ConnectorStack: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: directory)
         }
     }
+}
+
+extension ConnectorStack {
+    /// Waits until Ingest (re)connected: `count` sessions identified or resumed in total.
+    public func waitForGateway(sessions count: Int) async throws {
+        let ready = await eventually(timeout: .seconds(20)) { () -> Bool? in
+            guard let stats = try? await simulator.stats() else { return nil }
+            let total = (stats["identifies"]?.doubleValue ?? 0) + (stats["resumes"]?.doubleValue ?? 0)
+            return total >= Double(count) ? true : nil
+        }
+        guard ready == true else { throw TestSupportError("Ingest did not (re)connect:\n\(logs())") }
+    }
+}
+
+/// Runs an executable to completion with the given environment and returns its exit code and
+/// everything it printed (standard output and standard error together).
+public func runToCompletion(_ product: String, arguments: [String], environment: [String: String], timeout: Duration = .seconds(20)) async throws -> (code: Int32?, output: String) {
+    let directory = try makeScratchDirectory("run")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let process = try ChildProcess(
+        name: product,
+        executable: BuildProducts.path(product),
+        arguments: arguments,
+        environment: environment,
+        workingDirectory: directory,
+        logPath: directory + "/output.log"
+    )
+    if !(await process.waitForExit(timeout: timeout)) { await process.stop() }
+    return (process.exitCode, process.log)
 }

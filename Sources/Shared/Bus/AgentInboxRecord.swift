@@ -36,13 +36,14 @@ public struct AgentInboxRecord: StreamRecord {
         case .dm:
             place = "a direct message"
         case .mention, .channel:
-            let channel = message.channelName.isEmpty ? "<#\(message.channelID)>" : "#\(message.channelName)"
+            // Names are chosen by Discord users too: neutralised like the content.
+            let channel = message.channelName.isEmpty ? "<#\(message.channelID)>" : "#\(ReplyTokens.neutralise(message.channelName))"
             let thread = message.threadID.isEmpty ? "" : " (thread <#\(message.threadID)>)"
-            let guild = message.guildName.isEmpty ? "" : " on \(message.guildName)"
+            let guild = message.guildName.isEmpty ? "" : " on \(ReplyTokens.neutralise(message.guildName))"
             place = channel + thread + guild
         }
         let body = ReplyTokens.neutralise(message.content)
-        return "[request_id:\(message.requestID)] Discord message from \(message.authorName) in \(place): \(body)\n"
+        return "[request_id:\(message.requestID)] Discord message from \(ReplyTokens.neutralise(message.authorName)) in \(place): \(body)\n"
             + "(answer with {ack_for:\(message.requestID)})\n"
             + ctxBlock
     }

@@ -144,3 +144,15 @@ public struct ConnectorConfig: Sendable {
         return lines.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
     }
 }
+
+// Printing a configuration (in a log line, an error, a crash message) shows it redacted, never
+// the token: `description`, `debugDescription` and reflection all go through `redactedDescription`.
+extension ConnectorConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "ConnectorConfig(" + redactedDescription.replacingOccurrences(of: "\n", with: ", ") + ")"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
+}

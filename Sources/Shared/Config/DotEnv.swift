@@ -5,7 +5,8 @@ import Foundation
 public enum DotEnv {
     public static func parse(_ text: String, source: String = ".env") throws(ConfigError) -> [String: String] {
         var values: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Splitting on isNewline also splits Windows line ends ("\r\n" is one Character).
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst("export ".count)).trimmingWhitespace() }
@@ -32,11 +33,29 @@ public enum DotEnv {
             if let comment = value.range(of: " #") { return String(value[..<comment.lowerBound]).trimmingWhitespace() }
             return value
         }
-        guard value.count >= 2, value.last == quote else {
+        let body = value.dropFirst()
+        // In double quotes a backslash escapes the next character, so \" does not close the value.
+        var close: Substring.Index?
+        var index = body.startIndex
+        while index < body.endIndex {
+            if body[index] == "\\", quote == "\"" {
+                index = body.index(after: index)
+                if index == body.endIndex { break }
+            } else if body[index] == quote {
+                close = index
+                break
+            }
+            index = body.index(after: index)
+        }
+        guard let close else {
             // The value is deliberately left out of the message: it may be a token.
             throw ConfigError(variable: key, problem: "\(source) line \(line): unterminated \(quote) quote")
         }
-        let inner = String(value.dropFirst().dropLast())
+        let trailing = body[body.index(after: close)...].trimmingWhitespace()
+        guard trailing.isEmpty || trailing.hasPrefix("#") else {
+            throw ConfigError(variable: key, problem: "\(source) line \(line): unexpected text after the closing \(quote) quote")
+        }
+        let inner = String(body[..<close])
         guard quote == "\"" else { return inner }
         return inner.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\"", with: "\"")
     }

@@ -61,7 +61,8 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         if let colon = rest.lastIndex(of: ":") {
             host = String(rest[..<colon])
             guard let number = Int(rest[rest.index(after: colon)...]), (1...65535).contains(number) else {
-                throw ParseError(description: "port '\(rest[rest.index(after: colon)...])' is not a valid port")
+                // The text is not echoed: with a forgotten "@host" it would be the password.
+                throw ParseError(description: "the port is not a number from 1 to 65535 (expected redis://[user:pass@]host:port[/db])")
             }
             port = number
         }
@@ -86,14 +87,18 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
 
 extension String {
     func removingPercentEncoding() -> String {
+        // A "%" not followed by two hex digits is kept as it is.
+        let input = Array(utf8)
         var bytes: [UInt8] = []
-        var iterator = utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-               let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
+        var index = 0
+        while index < input.count {
+            if input[index] == UInt8(ascii: "%"), index + 2 < input.count,
+               let value = UInt8(String(decoding: input[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
                 bytes.append(value)
+                index += 3
             } else {
-                bytes.append(byte)
+                bytes.append(input[index])
+                index += 1
             }
         }
         return String(decoding: bytes, as: UTF8.self)

@@ -28,7 +28,10 @@ public struct StreamEntry: Sendable, Equatable {
 
     /// Decodes an `XREADGROUP`/`XREAD` reply: `[[stream, entries], ...]` or nil on timeout.
     public static func fromRead(_ value: RedisValue) throws(RedisError) -> [StreamEntry] {
-        guard let streams = value.array else { return [] }
+        if value.isNull { return [] }  // BLOCK timed out
+        guard let streams = value.array else {
+            throw RedisError(.protocolViolation, "expected an XREAD reply, got \(value)")
+        }
         var entries: [StreamEntry] = []
         for stream in streams {
             guard let pair = stream.array, pair.count == 2 else {

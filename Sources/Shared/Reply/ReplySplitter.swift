@@ -17,7 +17,7 @@ public struct ReplySplitter: Sendable {
         var rest = Substring(text)
         while rest.utf16.count > limit {
             let window = prefixFitting(rest)
-            if let newline = window.lastIndex(of: "\n"), newline > window.startIndex {
+            if let newline = window.lastIndex(where: \.isNewline), newline > window.startIndex {
                 chunks.append(String(rest[..<newline]))
                 rest = rest[rest.index(after: newline)...]
             } else if let space = window.lastIndex(where: { $0 == " " || $0 == "\t" }), space > window.startIndex {
@@ -44,7 +44,7 @@ public struct ReplySplitter: Sendable {
         }
         if end == text.startIndex { end = text.index(after: end) }
         // Look one character further: a break right at the limit is still a clean break.
-        if end < text.endIndex, text[end] == "\n" || text[end] == " " {
+        if end < text.endIndex, text[end].isNewline || text[end] == " " {
             return text[text.startIndex...end]
         }
         return text[..<end]

@@ -17,25 +17,35 @@ public enum ReplyTokens {
         text.matches(of: ctxPattern).map { String($0.output.1) }
     }
 
-    /// The text to post: every ack token, ctx block and request-id tag removed, with the blank
-    /// lines and doubled spaces they leave behind tidied up.
+    /// The text to post: every ack token, ctx block and request-id tag removed. Only the lines
+    /// that held a token are touched: the spaces a token leaves behind are closed up, and a line
+    /// that held nothing but tokens disappears. Everything else (code, tables, blank lines)
+    /// keeps its exact spacing.
     public static func strip(_ text: String) -> String {
-        let removed = text.replacing(ackPattern, with: "").replacing(ctxPattern, with: "").replacing(requestIDPattern, with: "")
-        var lines: [Substring] = []
-        for line in removed.split(separator: "\n", omittingEmptySubsequences: false) {
-            let tidied = line.replacing(#/(\S)[ \t]{2,}(?=\S)/#) { "\($0.output.1) " }
-            let trimmed = tidied.reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed()
-            lines.append(Substring(String(trimmed)))
+        var lines: [String] = []
+        var removedLine = false
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            let line = String(line)
+            guard line.contains(innerToken) else {
+                // A removed line between two blank lines would leave a doubled gap: keep one.
+                let blank = line.allSatisfy(\.isWhitespace)
+                if !(blank && removedLine && lines.last?.allSatisfy(\.isWhitespace) == true) { lines.append(line) }
+                removedLine = false
+                continue
+            }
+            // Tokens at the start of a line take the spaces after them; elsewhere, the spaces before.
+            let cleaned = line.replacing(leadingTokens, with: "").replacing(innerToken, with: "")
+            if cleaned.allSatisfy(\.isWhitespace) {
+                removedLine = true
+            } else {
+                lines.append(cleaned)
+                removedLine = false
+            }
         }
-        // Drop leading and trailing blank lines, and collapse runs of blank lines to one.
-        var result: [Substring] = []
-        for line in lines {
-            let blank = line.allSatisfy(\.isWhitespace)
-            if blank && (result.isEmpty || result.last!.allSatisfy(\.isWhitespace)) { continue }
-            result.append(blank ? "" : line)
-        }
-        while let last = result.last, last.isEmpty { result.removeLast() }
-        return result.joined(separator: "\n").trimmingLeadingSpaces()
+        // Blank lines that now open or close the message would only be trimmed by Discord.
+        while let first = lines.first, first.allSatisfy(\.isWhitespace) { lines.removeFirst() }
+        while let last = lines.last, last.allSatisfy(\.isWhitespace) { lines.removeLast() }
+        return lines.joined(separator: "\n")
     }
 
     /// Makes tokens inside untrusted text (what a human typed in Discord) inert by putting a
@@ -45,13 +55,15 @@ public enum ReplyTokens {
             .replacing(#/(?i)\[(\s*(?:ctx|request_id)\s*:)/#) { "[\u{200B}" + $0.output.1 }
     }
 
-    nonisolated(unsafe) static let ackPattern = #/(?i)\{\s*ack_for\s*:\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\s*\}/#
-    nonisolated(unsafe) static let ctxPattern = #/\[ctx:([A-Za-z0-9._-]+)\]/#
-    nonisolated(unsafe) static let requestIDPattern = #/(?i)\[request_id:\s*[0-9a-f-]{36}\s*\]/#
-}
+    // Horizontal whitespace only, so a pattern never reaches across lines.
+    static let ackSource = #"(?i:\{[ \t]*ack_for[ \t]*:[ \t]*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})[ \t]*\})"#
+    static let ctxSource = #"\[ctx:([A-Za-z0-9._-]+)\]"#
+    static let requestIDSource = #"(?i:\[request_id:[ \t]*[0-9a-f-]{36}[ \t]*\])"#
+    static let anyTokenSource = "(?:\(ackSource)|\(ctxSource)|\(requestIDSource))"
 
-extension String {
-    fileprivate func trimmingLeadingSpaces() -> String {
-        String(drop(while: { $0 == " " || $0 == "\t" }))
-    }
+    nonisolated(unsafe) static let ackPattern = try! Regex(ackSource, as: (Substring, Substring).self)
+    nonisolated(unsafe) static let ctxPattern = try! Regex(ctxSource, as: (Substring, Substring).self)
+    nonisolated(unsafe) static let requestIDPattern = try! Regex(requestIDSource, as: Substring.self)
+    nonisolated(unsafe) static let leadingTokens = try! Regex("^(?:[ \\t]*\(anyTokenSource))+[ \\t]*")
+    nonisolated(unsafe) static let innerToken = try! Regex("[ \\t]*\(anyTokenSource)")
 }

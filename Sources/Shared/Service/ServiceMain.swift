@@ -82,7 +82,12 @@ public enum ServiceMain {
 }
 
 /// Runs the service body and cancels it on graceful shutdown; loops end on cancellation.
-private struct ClosureService: Service {
+///
+/// ServiceLifecycle logs its services with `description`, so this type spells out its own
+/// rather than letting reflection print the configuration and its secrets.
+private struct ClosureService: Service, CustomStringConvertible {
+    var description: String { "ConnectorService" }
+
     let config: ConnectorConfig
     let logger: Logger
     let body: @Sendable (ConnectorConfig, Logger) async throws -> Void

@@ -1,0 +1,67 @@
+import Testing
+@testable import Shared
+
+@Suite("RedisURL")
+struct RedisURLTests {
+    @Test("parses redis:// and unix:// URLs", arguments: [
+        ("redis://127.0.0.1:6379", RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379))),
+        ("redis://localhost", RedisURL(endpoint: .tcp(host: "localhost", port: 6379))),
+        ("redis://bus.internal:6380/2", RedisURL(endpoint: .tcp(host: "bus.internal", port: 6380), database: 2)),
+        ("redis://bus.internal:6380/", RedisURL(endpoint: .tcp(host: "bus.internal", port: 6380))),
+        ("redis://bus/5", RedisURL(endpoint: .tcp(host: "bus", port: 6379), database: 5)),
+        ("redis://connector:s3cret@bus:6379/1",
+         RedisURL(endpoint: .tcp(host: "bus", port: 6379), username: "connector", password: "s3cret", database: 1)),
+        ("redis://:s3cret@bus:6379", RedisURL(endpoint: .tcp(host: "bus", port: 6379), password: "s3cret")),
+        ("redis://s3cret@bus", RedisURL(endpoint: .tcp(host: "bus", port: 6379), password: "s3cret")),
+        ("redis://us%40er:p%40ss%3Aw%2Fo%25rd@bus:1",
+         RedisURL(endpoint: .tcp(host: "bus", port: 1), username: "us@er", password: "p@ss:w/o%rd")),
+        ("redis://user:p@ss:word@bus:65535",
+         RedisURL(endpoint: .tcp(host: "bus", port: 65535), username: "user", password: "p@ss:word")),
+        ("unix:///run/redis/redis.sock", RedisURL(endpoint: .unix(path: "/run/redis/redis.sock"))),
+    ])
+    func parses(text: String, expected: RedisURL) throws {
+        #expect(try RedisURL(parsing: text) == expected)
+    }
+
+    @Test("rejects bad schemes, ports, databases and hosts", arguments: [
+        "http://127.0.0.1:6379",
+        "rediss://127.0.0.1:6379",
+        "127.0.0.1:6379",
+        "",
+        "redis://",
+        "redis://:6379",
+        "redis://host:",
+        "redis://host:0",
+        "redis://host:65536",
+        "redis://host:-1",
+        "redis://host:port",
+        "redis://host:6379/db",
+        "redis://host:6379/-1",
+        "unix://relative/path.sock",
+        "unix://",
+    ])
+    func rejects(text: String) {
+        #expect(throws: RedisURL.ParseError.self) { try RedisURL(parsing: text) }
+    }
+
+    @Test("a literal '%' that is not an escape is kept, or the URL rejected, never silently altered",
+          arguments: ["50%off", "100%", "a%4"])
+    func strayPercent(password: String) {
+        let url = try? RedisURL(parsing: "redis://:\(password)@bus:6379")
+        #expect(url == nil || url?.password == password, "password parsed as \(url?.password ?? "nil")")
+    }
+
+    @Test("description and redactedDescription never show the password")
+    func hidesCredentials() throws {
+        let url = try RedisURL(parsing: "redis://connector:Zq7Rk2Lm9Xw4Tp8N@bus.internal:6380/2")
+        #expect(url.description == "redis://bus.internal:6380/2")
+        #expect(!url.redactedDescription.contains("Zq7Rk2Lm9Xw4"))
+        #expect(url.redactedDescription.contains("bus.internal:6380/2"))
+        #expect(url.redactedDescription.contains("connector"))
+
+        let short = try RedisURL(parsing: "redis://:pw@bus")
+        #expect(!short.redactedDescription.contains("pw@"))
+        #expect(try RedisURL(parsing: "redis://bus:6379").redactedDescription == "redis://bus:6379")
+        #expect(try RedisURL(parsing: "unix:///tmp/r.sock").description == "unix:///tmp/r.sock")
+    }
+}
