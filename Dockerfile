@@ -39,24 +39,28 @@ COPY Tests ./Tests
 # `swift build` keeps only the last of several --product options, so build them one by one.
 # --static-swift-stdlib links the Swift runtime and Foundation into the binaries: the runtime
 # image needs no /usr/lib/swift libraries, only the C libraries below.
-RUN for product in Ingest Dispatcher Replier; do \
+RUN set -eu; \
+    for product in Ingest Dispatcher Replier; do \
         swift build -c release --static-swift-stdlib --product "$product"; \
-    done \
-    && bin_path="$(swift build -c release --show-bin-path)" \
-    && mkdir -p /staging \
-    && for product in Ingest Dispatcher Replier; do \
-        cp "$bin_path/$product" /staging/ \
-        && strip /staging/"$product"; \
+    done; \
+    bin_path="$(swift build -c release --static-swift-stdlib --show-bin-path)"; \
+    mkdir -p /staging; \
+    for product in Ingest Dispatcher Replier; do \
+        cp "$bin_path/$product" /staging/; \
+        strip /staging/"$product"; \
     done
 
 # ---------------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 
-# libhiredis0.14 and libcurl4: the C libraries the binaries link dynamically;
-# ca-certificates: TLS to Discord; tzdata: Foundation's time zones. Not pinned (see above).
+# What the binaries link dynamically (readelf -d: NEEDED): libhiredis0.14, libcurl4 and
+# libstdc++6 (the static Swift runtime still uses the C++ runtime), plus libc6/libgcc-s1 from
+# the base image. ca-certificates: TLS to Discord; tzdata: Foundation's time zones.
+# Not pinned (see above).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libhiredis0.14 libcurl4 ca-certificates tzdata \
+    && apt-get install -y --no-install-recommends \
+        libhiredis0.14 libcurl4 libstdc++6 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 connector \

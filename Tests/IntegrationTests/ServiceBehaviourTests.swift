@@ -147,4 +147,38 @@ struct ServiceBehaviourTests {
             #expect(try await stack.simulator.posts().isEmpty)
         }
     }
+
+    @Test("a gateway close with 4014 stops Ingest and says to enable the Message Content intent")
+    func disallowedIntentsStopIngest() async throws {
+        try await withStack { stack in
+            let ingest = try stack.start("Ingest")
+            try await stack.waitForGateway(sessions: 1)
+            _ = try await stack.simulator.control("POST", "/_sim/gateway/close?code=4014")
+            #expect(await ingest.waitForExit(timeout: .seconds(10)))
+            #expect(ingest.exitCode == 1)
+            #expect(ingest.log.contains("Message Content intent"))
+        }
+    }
+
+    @Test("a reply answered with 429 and then 500 is retried and posted exactly once")
+    func replyRetriedThrough429And500() async throws {
+        try await withStack { stack in
+            try await stack.startServices()
+            try await stack.simulator.inject(channelID: World.general, content: "flaky discord", mentionBot: true)
+            let entry = try #require(await eventually { try? await stack.entries(BusKeys.inbox("kasra")).first })
+            let requestID = try #require(entry.fields["request_id"])
+            try await stack.simulator.injectFaults(messageCreate: [429, 500, 500])
+            try await stack.redis.client.send("XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "text", "made it {ack_for:\(requestID)}")
+            let posts = try #require(await eventually { () -> [SimulatedPost]? in
+                let posts = try? await stack.simulator.posts(channelID: World.general)
+                return posts?.isEmpty == false ? posts : nil
+            })
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await stack.simulator.posts(channelID: World.general).count == 1)
+            #expect(posts.first?.content == "made it")
+            #expect(try await stack.simulator.stats()["rate_limited"]?.doubleValue == 1)
+            let pending = try await stack.redis.client.send("XPENDING", "sos:inbox:discord-connector", "replier").array?.first?.int
+            #expect(pending == 0)
+        }
+    }
 }
