@@ -7,11 +7,11 @@
 #   docker build -t discord-connector:local .
 #   docker run --rm --env-file .env discord-connector:local /app/Replier --check
 #
-# The project is developed on Swift 6.3.1; the image builds with the oldest toolchain the
-# manifest allows (swift-tools-version 6.1). Override with
+# The project is developed and tested on Swift 6.3.1, and the image builds with the same
+# toolchain by default. Override with
 #   docker build --build-arg SWIFT_IMAGE=swift:6.3-bookworm .
 # Keep the build image on Debian bookworm: the runtime stage is bookworm too.
-ARG SWIFT_IMAGE=swift:6.1-bookworm
+ARG SWIFT_IMAGE=swift:6.3-bookworm
 
 # ---------------------------------------------------------------------------------------------
 FROM ${SWIFT_IMAGE} AS build

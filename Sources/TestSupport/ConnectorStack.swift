@@ -104,3 +104,25 @@ public func runToCompletion(_ product: String, arguments: [String], environment:
     if !(await process.waitForExit(timeout: timeout)) { await process.stop() }
     return (process.exitCode, process.log)
 }
+
+extension ConnectorStack {
+    /// Runs `body` against a fresh stack and stops every process afterwards, pass or fail. A
+    /// failure is rethrown with the services' logs attached.
+    public static func with(
+        label: String,
+        environment: [String: String] = [:],
+        startingServices: Bool = false,
+        _ body: (ConnectorStack) async throws -> Void
+    ) async throws {
+        let stack = try await ConnectorStack(label: label, environment: environment)
+        do {
+            if startingServices { try await stack.startServices() }
+            try await body(stack)
+        } catch {
+            let logs = stack.logs()
+            await stack.stop()
+            throw TestSupportError("\(error)\n--- service logs ---\n\(logs)")
+        }
+        await stack.stop()
+    }
+}

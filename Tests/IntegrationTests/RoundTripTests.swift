@@ -10,22 +10,13 @@ struct RoundTripTests {
     typealias World = DiscordSimulatorProcess.World
     static let agentMap = "{\"\(World.agents)\": \"builder\"}"
 
-    /// Runs `body` against a fresh stack and stops every process afterwards, pass or fail.
     func withStack(_ body: (ConnectorStack) async throws -> Void) async throws {
-        let stack = try await ConnectorStack(label: "roundtrip", environment: [
-            "MUMEGA_AGENT_MAP": Self.agentMap,
-            "MUMEGA_DEFAULT_AGENT": "kasra",
-        ])
-        do {
-            try await stack.startServices()
-            try await body(stack)
-        } catch {
-            let logs = stack.logs()
-            await stack.stop()
-            Issue.record("stack logs:\n\(logs)")
-            throw error
-        }
-        await stack.stop()
+        try await ConnectorStack.with(
+            label: "roundtrip",
+            environment: ["MUMEGA_AGENT_MAP": Self.agentMap, "MUMEGA_DEFAULT_AGENT": "kasra"],
+            startingServices: true,
+            body
+        )
     }
 
     /// Waits for the next record in an agent's inbox.

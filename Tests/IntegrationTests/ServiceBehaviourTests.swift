@@ -10,16 +10,7 @@ struct ServiceBehaviourTests {
     typealias World = DiscordSimulatorProcess.World
 
     func withStack(_ body: (ConnectorStack) async throws -> Void) async throws {
-        let stack = try await ConnectorStack(label: "behaviour")
-        do {
-            try await body(stack)
-        } catch {
-            let logs = stack.logs()
-            await stack.stop()
-            Issue.record("stack logs:\n\(logs)")
-            throw error
-        }
-        await stack.stop()
+        try await ConnectorStack.with(label: "behaviour", body)
     }
 
     func inboxCount(_ stack: ConnectorStack, _ agent: String = "kasra") async throws -> Int {
