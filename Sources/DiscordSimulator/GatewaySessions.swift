@@ -20,7 +20,7 @@ struct GatewaySessions {
     }
 
     /// Bounds memory for sessions that are never resumed; far more than any test produces.
-    private static let backlogLimit = 1_000
+    private static let backlogLimit = 20_000
 
     private var connections: [ConnectionId: Connection] = [:]
     private var sessions: [String: Session] = [:]
@@ -28,6 +28,8 @@ struct GatewaySessions {
 
     var connectionCount: Int { connections.count }
     var sessionCount: Int { sessions.count }
+    /// Open connections that carry a session.
+    var activeSessionCount: Int { connections.values.filter { $0.sessionId != nil }.count }
 
     // MARK: Connections
 

@@ -27,6 +27,10 @@ struct SimulatorStats: Encodable, Sendable {
     /// 429 responses, both real and injected through the faults queue.
     var rateLimited = 0
     var sessions = 0
+    /// Connections that carry a session (identified or resumed) right now, and the most there
+    /// ever were at once: a connector must never hold two sessions for one shard.
+    var activeSessions = 0
+    var maxActiveSessions = 0
 }
 
 struct MessageCreateOutcome: Sendable {
@@ -343,6 +347,7 @@ actor World {
         var snapshot = stats
         snapshot.connections = gateway.connectionCount
         snapshot.sessions = gateway.sessionCount
+        snapshot.activeSessions = gateway.activeSessionCount
         return snapshot
     }
 
@@ -390,6 +395,7 @@ actor World {
         guard gateway.sessionId(of: connection) == nil else { return .alreadyAuthenticated }
         stats.identifies += 1
         let sessionId = gateway.startSession(on: connection)
+        stats.maxActiveSessions = max(stats.maxActiveSessions, gateway.activeSessionCount)
         let ready = ReadyEvent(
             user: Fixtures.botUser,
             guilds: [.init(id: Fixtures.guildId)],
@@ -410,6 +416,7 @@ actor World {
             return .unknownSession
         }
         stats.resumes += 1
+        stats.maxActiveSessions = max(stats.maxActiveSessions, gateway.activeSessionCount)
         gateway.dispatch("RESUMED", data: "null", to: sessionId, replayable: false)
         return .resumed(replayed: replayed)
     }

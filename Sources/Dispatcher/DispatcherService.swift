@@ -15,9 +15,10 @@ struct DispatcherService {
             redis: redis,
             stream: keys.inbound,
             group: BusKeys.dispatcherGroup,
-            consumer: StreamConsumer.uniqueName(prefix: "dispatcher"),
+            consumer: StreamConsumer.consumerName(prefix: "dispatcher"),
             deadLetters: keys.deadLetters,
             claimIdle: .milliseconds(config.claimIdleMilliseconds),
+            maxDeliveries: config.maxDeliveries,
             logger: logger
         )
         logger.info("dispatching \(keys.inbound) -> sos:inbox:<agent>", metadata: ["default_agent": "\(config.router.defaultAgent)", "mapped_channels": "\(config.router.channelAgents.count)"])
@@ -37,14 +38,17 @@ struct DispatcherService {
                 let delivered = try await RedisClient.retrying(logger: logger, what: "delivering to \(inbox)") { () throws(RedisError) -> Bool in
                     try await redis.evaluate(
                         BusScripts.forwardToInbox,
-                        keys: [keys.inbound, inbox],
-                        arguments: [BusKeys.dispatcherGroup, entry.id] + flattenFields(record.fields)
+                        keys: [keys.inbound, inbox, keys.pending(message.requestID)],
+                        arguments: [BusKeys.dispatcherGroup, entry.id, agent] + flattenFields(record.fields)
                     ).int == 1
                 }
-                if delivered == true {
+                switch delivered {
+                case true?:
                     logger.info("delivered request \(message.requestID) to \(inbox)", metadata: ["kind": "\(message.kind.rawValue)", "message_id": "\(message.messageID)"])
-                } else if delivered == false {
+                case false?:
                     logger.notice("inbound entry \(entry.id) was already delivered by another consumer")
+                case nil:
+                    return .leavePending  // stopping during a Redis outage
                 }
                 return .alreadyAcknowledged
             } catch {

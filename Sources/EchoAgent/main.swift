@@ -16,12 +16,24 @@ await ServiceMain.run(
     let group = "echo-agent"
     logger.info("echo agent answering \(inboxes.joined(separator: ", "))")
 
-    for inbox in inboxes {
-        _ = try? await redis.send("XGROUP", "CREATE", inbox, group, "$", "MKSTREAM")
-    }
+    var groupsReady = false
     while !Task.isCancelled {
-        let reply = try await RedisClient.retrying(logger: logger, what: "reading inboxes") { () throws(RedisError) -> RedisValue in
-            try await redis.send(["XREADGROUP", "GROUP", group, "echo", "COUNT", "16", "BLOCK", "1000", "STREAMS"] + inboxes + inboxes.map { _ in ">" })
+        if !groupsReady {
+            for inbox in inboxes {
+                _ = try? await redis.send("XGROUP", "CREATE", inbox, group, "$", "MKSTREAM")
+            }
+            groupsReady = true
+        }
+        let reply: RedisValue?
+        do {
+            reply = try await RedisClient.retrying(logger: logger, what: "reading inboxes") { () throws(RedisError) -> RedisValue in
+                try await redis.send(["XREADGROUP", "GROUP", group, "echo", "COUNT", "16", "BLOCK", "1000", "STREAMS"] + inboxes + inboxes.map { _ in ">" })
+            }
+        } catch {
+            logger.error("cannot read the inboxes: \(error); retrying")
+            groupsReady = false
+            try? await Task.sleep(for: .seconds(1))
+            continue
         }
         guard let streams = reply?.array else { continue }
         for stream in streams {
@@ -29,13 +41,20 @@ await ServiceMain.run(
             for entry in try StreamEntry.list(from: pair[1]) {
                 let agent = entry.fields["to"] ?? String(inbox.dropFirst("sos:inbox:".count))
                 let replyTo = entry.fields["reply_to"].flatMap { $0.isEmpty ? nil : $0 } ?? BusKeys.inbox(config.connectorAgentName)
-                if let requestID = entry.fields["request_id"] {
-                    let text = "echo from \(agent): \(entry.fields["content"] ?? "")\n{ack_for:\(requestID)}"
-                    let answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: text)
-                    try await redis.send(["XADD", replyTo, "*"] + flattenFields(answer.fields))
-                    logger.info("answered request \(requestID) as \(agent)")
+                guard let requestID = entry.fields["request_id"] else {
+                    _ = try await RedisClient.retrying(logger: logger, what: "acknowledging") { () throws(RedisError) in
+                        try await redis.send("XACK", inbox, group, entry.id)
+                    }
+                    continue
                 }
-                try await redis.send("XACK", inbox, group, entry.id)
+                let text = "echo from \(agent): \(entry.fields["content"] ?? "")\n{ack_for:\(requestID)}"
+                let answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: text)
+                // Acknowledge and answer in one step, so a restart of Redis or of this agent
+                // neither loses nor doubles an answer.
+                _ = try await RedisClient.retrying(logger: logger, what: "answering") { () throws(RedisError) in
+                    try await redis.evaluate(BusScripts.forwardToInbox, keys: [inbox, replyTo], arguments: [group, entry.id, agent] + flattenFields(answer.fields))
+                }
+                logger.info("answered request \(requestID) as \(agent)")
             }
         }
     }

@@ -10,23 +10,37 @@ actor InboundEventHandler {
     private let keys: BusKeys
     private let redis: RedisClient
     private let directory: ChannelDirectory
+    private let catchUp: CatchUp
+    private let noticeAfter: Int
     private let logger: Logger
+    /// When the gateway last delivered an event (to this process or, at start, to any Ingest):
+    /// a READY after that means a session was lost, and what was said since must be caught up.
+    private var lastEventAt: Date?
 
-    init(botUserID: String, router: AgentRouter, pendingTTL: Int, keys: BusKeys, redis: RedisClient, directory: ChannelDirectory, logger: Logger) {
-        self.policy = TriggerPolicy(botUserID: botUserID, router: router)
-        self.pendingTTL = pendingTTL
+    init(botUserID: String, config: ConnectorConfig, keys: BusKeys, redis: RedisClient, directory: ChannelDirectory, catchUp: CatchUp, lastAlive: Date?, logger: Logger) {
+        self.policy = TriggerPolicy(botUserID: botUserID, router: config.router)
+        self.pendingTTL = config.pendingTTL
+        self.noticeAfter = config.unansweredNoticeAfter
         self.keys = keys
         self.redis = redis
         self.directory = directory
+        self.catchUp = catchUp
+        self.lastEventAt = lastAlive
         self.logger = logger
     }
 
     func handle(_ event: GatewayFrame.EventRef) async {
+        let previousEventAt = lastEventAt
+        lastEventAt = Date()
         do {
             switch event.name {
             case "READY":
                 let ready = try JSONDecoder().decode(GatewaySession.Ready.self, from: event.data)
                 logger.info("gateway ready as \(ready.user.username)", metadata: ["session": "\(ready.sessionID.suffix(6))"])
+                if let since = previousEventAt {
+                    // A new session, not a resumed one: Discord will not replay what it missed.
+                    Task { await catchUp.run(since: since) { await self.accept($0) } }
+                }
             case "RESUMED":
                 logger.info("gateway session resumed")
             case "GUILD_CREATE":
@@ -48,7 +62,7 @@ actor InboundEventHandler {
         }
     }
 
-    private func accept(_ message: DiscordMessage) async {
+    func accept(_ message: DiscordMessage) async {
         var channelID = message.channelID
         var threadID = ""
         var channelName = ""
@@ -87,10 +101,12 @@ actor InboundEventHandler {
             guildName: guildName
         )
         let pending = PendingContext(inbound).fields
-        let arguments = [String(pendingTTL), String(pending.count)] + flattenFields(pending) + flattenFields(inbound.fields)
+        let noticeDue = noticeAfter > 0 ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
+        let arguments = [String(pendingTTL), message.channelID, message.id, String(noticeDue), inbound.requestID, String(pending.count)]
+            + flattenFields(pending) + flattenFields(inbound.fields)
         do {
             let written = try await RedisClient.retrying(logger: logger, what: "writing message \(message.id) to \(keys.inbound)") { () throws(RedisError) -> Bool in
-                try await redis.evaluate(BusScripts.acceptInbound, keys: [keys.seen(message.id), keys.pending(inbound.requestID), keys.inbound], arguments: arguments).int == 1
+                try await redis.evaluate(BusScripts.acceptInbound, keys: [keys.seen(message.id), keys.pending(inbound.requestID), keys.inbound, keys.cursors, keys.unanswered], arguments: arguments).int == 1
             }
             switch written {
             case true?:

@@ -30,19 +30,46 @@ struct IngestService {
         }
 
         let store = RedisSessionStore(redis: redis, key: keys.gatewaySession, logger: logger)
-        let handler = InboundEventHandler(
-            botUserID: botUser.id,
-            router: config.router,
-            pendingTTL: config.pendingTTL,
-            keys: keys,
-            redis: redis,
-            directory: ChannelDirectory(rest: rest, logger: logger),
-            logger: logger
+        let directory = ChannelDirectory(rest: rest, logger: logger)
+        let catchUp = CatchUp(
+            rest: rest, redis: redis, keys: keys, router: config.router, directory: directory,
+            maxAge: TimeInterval(config.catchUpMaxAge), maxMessages: config.catchUpMaxMessages, logger: logger
         )
-        let gateway = GatewayClient(token: token, gatewayURL: gatewayURL, store: store, resumable: await store.load(), logger: logger) { event in
-            await handler.handle(event)
+        let handler = InboundEventHandler(
+            botUserID: botUser.id, config: config, keys: keys, redis: redis, directory: directory,
+            catchUp: catchUp, lastAlive: await store.lastAlive(), logger: logger
+        )
+        // The lease has a connection of its own with a short timeout, so a Redis outage is noticed
+        // (and the gateway fenced off) in time, not behind other commands.
+        let leaseRedis = RedisClient(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .milliseconds(500), name: "ingest-lease")
+        let lease = GatewayLease(redis: leaseRedis, key: keys.gatewayLease, ttl: .milliseconds(config.gatewayLeaseMilliseconds), logger: logger)
+
+        // Hold the gateway while we hold the lease; stand by while another Ingest does.
+        while !Task.isCancelled {
+            guard await lease.acquire() else { return }
+            logger.info("holding the gateway lease", metadata: ["owner": "\(lease.owner)"])
+            let gateway = GatewayClient(token: token, gatewayURL: gatewayURL, store: store, resumable: await store.load(), logger: logger) { event in
+                await handler.handle(event)
+            }
+            let fatal = await withTaskGroup(of: GatewayFatalError?.self) { group in
+                group.addTask {
+                    do throws(GatewayFatalError) { try await gateway.run() } catch { return error }
+                    return nil
+                }
+                group.addTask {
+                    await lease.keep()
+                    return nil
+                }
+                // Whichever ends first (the gateway on a fatal close, the keeper on a lost lease,
+                // either on shutdown) ends both; the gateway closes resumably before we go on.
+                var fatal = await group.next() ?? nil
+                group.cancelAll()
+                while let next = await group.next() { fatal = fatal ?? next }
+                return fatal
+            }
+            await lease.release()
+            if let fatal { throw fatal }
         }
-        try await gateway.run()
     }
 
     /// Retries a start-up call to Discord while it fails for transient reasons; a 401 ends the

@@ -1,7 +1,10 @@
+import Foundation
 import Logging
 import Shared
 
-/// Keeps the gateway session in Redis, so a restarted Ingest resumes instead of identifying.
+/// Keeps the gateway session in Redis, so a restarted (or standby) Ingest resumes instead of
+/// identifying, and remembers when the gateway last delivered something, which bounds the
+/// catch-up when a session cannot be resumed.
 struct RedisSessionStore: GatewaySessionStore {
     let redis: RedisClient
     let key: String
@@ -18,15 +21,23 @@ struct RedisSessionStore: GatewaySessionStore {
         }
     }
 
+    /// When the gateway last delivered an event to any Ingest; nil if it never did.
+    func lastAlive() async -> Date? {
+        guard let ms = try? await redis.send("HGET", key, "alive_ms").int else { return nil }
+        return Date(timeIntervalSince1970: Double(ms) / 1000)
+    }
+
     func save(_ resumable: GatewaySession.Resumable?) async {
+        let now = String(Int(Date().timeIntervalSince1970 * 1000))
         do {
             if let resumable {
-                try await redis.send("HSET", key, "session_id", resumable.sessionID, "seq", String(resumable.sequence), "resume_url", resumable.resumeURL)
+                try await redis.send("HSET", key, "session_id", resumable.sessionID, "seq", String(resumable.sequence), "resume_url", resumable.resumeURL, "alive_ms", now)
             } else {
-                try await redis.send("DEL", key)
+                // The session is gone; when it was last alive still bounds the catch-up.
+                try await redis.send("HDEL", key, "session_id", "seq", "resume_url")
             }
         } catch {
-            // Not fatal: at worst the next start identifies anew and catch-up fills the gap.
+            // Not fatal: at worst the next start identifies anew and the catch-up fills the gap.
             logger.warning("cannot save the gateway session: \(error)")
         }
     }

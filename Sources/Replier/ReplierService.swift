@@ -27,15 +27,25 @@ struct ReplierService {
             redis: redis,
             stream: keys.replyInbox,
             group: BusKeys.replierGroup,
-            consumer: StreamConsumer.uniqueName(prefix: "replier"),
+            consumer: StreamConsumer.consumerName(prefix: "replier"),
             deadLetters: keys.deadLetters,
             claimIdle: .milliseconds(config.claimIdleMilliseconds),
+            maxDeliveries: config.maxDeliveries,
             logger: logger
         )
         if config.dryRun { logger.notice("DRY_RUN=1: replies are logged, not posted") }
         logger.info("posting replies from \(keys.replyInbox)")
         let handler = ReplyHandler(keys: keys, redis: redis, signer: signer, poster: poster, logger: logger)
-        await consumer.run { entry in await handler.handle(entry) }
+        await withTaskGroup(of: Void.self) { group in
+            if config.unansweredNoticeAfter > 0 {
+                let notices = UnansweredNotices(
+                    redis: RedisClient(config: config, name: "replier-notices"), keys: keys,
+                    poster: poster, noticeAfter: config.unansweredNoticeAfter, logger: logger
+                )
+                group.addTask { await notices.run() }
+            }
+            group.addTask { await consumer.run { entry in await handler.handle(entry) } }
+        }
     }
 }
 
@@ -58,6 +68,7 @@ struct ReplyHandler: Sendable {
         }
 
         let target: (channelID: String, reference: MessageCreate.MessageReference?)
+        var answered: String?
         switch ReplyResolution.resolve(record, signer: signer) {
         case .unroutable(let reason):
             logger.warning("not posting reply \(entry.id) from '\(record.from)': \(reason)")
@@ -73,7 +84,7 @@ struct ReplyHandler: Sendable {
             do {
                 guard let loaded = try await RedisClient.retrying(logger: logger, what: "loading context \(requestID)", { () throws(RedisError) in
                     try await redis.send("HGETALL", keys.pending(requestID)).fieldMap
-                }) else { return .alreadyAcknowledged }  // cancelled: stays pending
+                }) else { return .leavePending }  // stopping during a Redis outage
                 fields = loaded
             } catch {
                 return .deadLetter(reason: "cannot load the pending context of \(requestID): \(error)")
@@ -84,6 +95,7 @@ struct ReplyHandler: Sendable {
                 return .deadLetter(reason: "pending context for request \(requestID) is unknown or expired")
             }
             target = (context.replyChannelID, .init(messageID: context.messageID, channelID: context.replyChannelID))
+            answered = requestID
         }
 
         var text = ReplyTokens.strip(record.text)
@@ -105,13 +117,14 @@ struct ReplyHandler: Sendable {
             case .posted:
                 continue
             case .cancelled:
-                return .alreadyAcknowledged  // stays pending; the nonce stops a double post on retry
+                return .leavePending  // stopping: the nonce stops a double post when it is retried
             case .rejected(let status, let body):
                 await count("replies_rejected")
                 return .deadLetter(reason: "Discord refused chunk \(index + 1)/\(chunks.count) to channel \(target.channelID) with \(status): \(body)")
             }
         }
         logger.info("posted reply \(entry.id) to channel \(target.channelID)", metadata: ["chunks": "\(chunks.count)", "from": "\(record.from)"])
+        if let answered { _ = try? await redis.send("ZREM", keys.unanswered, answered) }
         await count("replies_posted")
         return .ack
     }

@@ -25,6 +25,16 @@ public struct BusKeys: Sendable {
     /// Marks a Discord message as accepted, so a replayed event is not forwarded twice.
     public func seen(_ messageID: String) -> String { "discord:seen:\(messageID)" }
 
+    /// Per Discord channel (or thread, or DM), the newest accepted message id: where a catch-up
+    /// after a lost session starts.
+    public let cursors = "discord:cursors"
+
+    /// Requests not yet answered, scored by when their "no answer yet" notice is due (ms).
+    public let unanswered = "discord:unanswered"
+
+    /// Which Ingest holds the gateway; the others stand by.
+    public let gatewayLease = "discord:gateway:lease"
+
     /// Counters an operator reads with `HGETALL discord:stats`.
     public let stats = "discord:stats"
 

@@ -1,21 +1,29 @@
 /// The Lua scripts that make each stage's bus write atomic.
 public enum BusScripts {
     /// Ingest: accept a Discord message once. Marks the message id as seen, stores the pending
-    /// reply context and appends the `InboundMessage`, all or nothing; a message id seen before
-    /// (a resume replay, a duplicate dispatch) writes nothing and returns 0.
+    /// reply context, appends the `InboundMessage`, advances the channel's catch-up cursor and
+    /// schedules the unanswered notice, all or nothing. A message id seen before (a resume
+    /// replay, a catch-up overlap, a duplicate dispatch) writes nothing and returns 0.
     ///
-    /// KEYS: seen marker, pending hash, inbound stream.
-    /// ARGV: ttl seconds, pending field count N, N field/value pairs, then the stream's pairs.
+    /// KEYS: seen marker, pending hash, inbound stream, cursor hash, unanswered zset.
+    /// ARGV: ttl seconds, cursor channel id, message id, notice due (ms, 0 for none), request id,
+    /// pending field count N, N field/value pairs, then the stream entry's field/value pairs.
     public static let acceptInbound = LuaScript("""
     if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-    local n = tonumber(ARGV[2])
+    local n = tonumber(ARGV[6])
     local pending = {}
-    for i = 3, 2 + 2 * n do pending[#pending + 1] = ARGV[i] end
+    for i = 7, 6 + 2 * n do pending[#pending + 1] = ARGV[i] end
     redis.call('HSET', KEYS[2], unpack(pending))
     redis.call('EXPIRE', KEYS[2], ARGV[1])
     local entry = {}
-    for i = 3 + 2 * n, #ARGV do entry[#entry + 1] = ARGV[i] end
+    for i = 7 + 2 * n, #ARGV do entry[#entry + 1] = ARGV[i] end
     redis.call('XADD', KEYS[3], '*', unpack(entry))
+    -- Snowflakes exceed Lua's exact integers: compare them as decimal strings.
+    local cursor = redis.call('HGET', KEYS[4], ARGV[2])
+    if (not cursor) or #ARGV[3] > #cursor or (#ARGV[3] == #cursor and ARGV[3] > cursor) then
+        redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+    end
+    if tonumber(ARGV[4]) > 0 then redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5]) end
     return 1
     """)
 
@@ -23,12 +31,15 @@ public enum BusScripts {
     /// appends the inbox record together; if the entry was already acknowledged (another
     /// consumer claimed and finished it), appends nothing and returns 0.
     ///
-    /// KEYS: inbound stream, agent inbox stream. ARGV: group, entry id, then field/value pairs.
+    /// KEYS: inbound stream, agent inbox stream, and optionally the request's pending hash,
+    /// which learns the agent's name (for the unanswered notice) if it still exists.
+    /// ARGV: group, entry id, agent name, then field/value pairs.
     public static let forwardToInbox = LuaScript("""
     if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
     local entry = {}
-    for i = 3, #ARGV do entry[#entry + 1] = ARGV[i] end
+    for i = 4, #ARGV do entry[#entry + 1] = ARGV[i] end
     redis.call('XADD', KEYS[2], '*', unpack(entry))
+    if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'agent', ARGV[3]) end
     return 1
     """)
 }

@@ -8,6 +8,8 @@ public struct PendingContext: StreamRecord {
     public var threadID: String
     public var messageID: String
     public var authorID: String
+    /// The agent the Dispatcher delivered the request to; empty until then.
+    public var agent: String = ""
 
     public init(_ message: InboundMessage) {
         requestID = message.requestID
@@ -27,7 +29,7 @@ public struct PendingContext: StreamRecord {
             ("request_id", requestID), ("kind", kind.rawValue), ("guild_id", guildID),
             ("channel_id", channelID), ("thread_id", threadID), ("message_id", messageID),
             ("author_id", authorID),
-        ]
+        ] + (agent.isEmpty ? [] : [("agent", agent)])
     }
 
     public init(fields: [String: String]) throws(RecordError) {
@@ -40,5 +42,6 @@ public struct PendingContext: StreamRecord {
         threadID = fields["thread_id"] ?? ""
         messageID = try fields.required("message_id", in: name)
         authorID = fields["author_id"] ?? ""
+        agent = fields["agent"] ?? ""
     }
 }

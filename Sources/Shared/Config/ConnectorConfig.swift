@@ -34,6 +34,18 @@ public struct ConnectorConfig: Sendable {
     public var logLevel: String
     /// `CLAIM_IDLE_MS`: a pending bus entry idle this long is taken over from its (dead) consumer.
     public var claimIdleMilliseconds: Int
+    /// `MAX_DELIVERIES`: an entry delivered more often than this goes to the dead-letter stream.
+    public var maxDeliveries: Int
+    /// `UNANSWERED_NOTICE_AFTER`: seconds after which a request with no reply posted gets a short
+    /// visible notice in its channel; 0 turns notices off.
+    public var unansweredNoticeAfter: Int
+    /// `GATEWAY_LEASE_MS`: how long the gateway lease lasts unrenewed; a standby Ingest takes
+    /// over within about this long after the holder dies.
+    public var gatewayLeaseMilliseconds: Int
+    /// `CATCHUP_MAX_AGE` and `CATCHUP_MAX_MESSAGES`: the bounds of the catch-up after a session
+    /// is lost, per channel.
+    public var catchUpMaxAge: Int
+    public var catchUpMaxMessages: Int
 
     public static let defaultBusURL = "redis://127.0.0.1:6379"
     public static let defaultAPIBase = "https://discord.com/api/v10"
@@ -64,10 +76,10 @@ public struct ConnectorConfig: Sendable {
             default: throw ConfigError(variable: name, problem: "expected 1 or 0 (or true/false), got '\(raw)'")
             }
         }
-        func seconds(_ name: String, default defaultValue: Int) throws(ConfigError) -> Int {
+        func positive(_ name: String, default defaultValue: Int, unit: String) throws(ConfigError) -> Int {
             guard let raw = value(name) else { return defaultValue }
             guard let number = Int(raw), number > 0 else {
-                throw ConfigError(variable: name, problem: "expected a positive whole number of seconds, got '\(raw)'")
+                throw ConfigError(variable: name, problem: "expected a positive whole number of \(unit), got '\(raw)'")
             }
             return number
         }
@@ -92,10 +104,10 @@ public struct ConnectorConfig: Sendable {
         guard AgentRouter.isValidAgentName(connectorAgentName) else {
             throw ConfigError(variable: "CONNECTOR_AGENT_NAME", problem: "'\(connectorAgentName)' is not a valid agent name (letters, digits, '-', '_', '.')")
         }
-        pollInterval = try seconds("POLL_INTERVAL", default: 15)
+        pollInterval = try positive("POLL_INTERVAL", default: 15, unit: "seconds")
         enableReplyLoop = try flag("ENABLE_REPLY_LOOP", default: true)
         dryRun = try flag("DRY_RUN", default: false)
-        pendingTTL = try seconds("PENDING_TTL", default: 86_400)
+        pendingTTL = try positive("PENDING_TTL", default: 86_400, unit: "seconds")
         let base = value("DISCORD_API_BASE") ?? Self.defaultAPIBase
         guard base.hasPrefix("http://") || base.hasPrefix("https://") else {
             throw ConfigError(variable: "DISCORD_API_BASE", problem: "expected an http:// or https:// URL, got '\(base)'")
@@ -111,7 +123,25 @@ public struct ConnectorConfig: Sendable {
         guard levels.contains(logLevel) else {
             throw ConfigError(variable: "LOG_LEVEL", problem: "expected one of \(levels.joined(separator: ", ")), got '\(logLevel)'")
         }
-        claimIdleMilliseconds = try seconds("CLAIM_IDLE_MS", default: 30_000)
+        claimIdleMilliseconds = try positive("CLAIM_IDLE_MS", default: 30_000, unit: "milliseconds")
+        maxDeliveries = try positive("MAX_DELIVERIES", default: 10, unit: "deliveries")
+        if let raw = value("UNANSWERED_NOTICE_AFTER") {
+            guard let number = Int(raw), number >= 0 else {
+                throw ConfigError(variable: "UNANSWERED_NOTICE_AFTER", problem: "expected a whole number of seconds (0 turns notices off), got '\(raw)'")
+            }
+            unansweredNoticeAfter = number
+        } else {
+            unansweredNoticeAfter = min(900, pendingTTL / 2)
+        }
+        if unansweredNoticeAfter >= pendingTTL {
+            throw ConfigError(variable: "UNANSWERED_NOTICE_AFTER", problem: "must be shorter than PENDING_TTL (\(pendingTTL) s): the notice needs the request's context")
+        }
+        gatewayLeaseMilliseconds = try positive("GATEWAY_LEASE_MS", default: 4_000, unit: "milliseconds")
+        guard gatewayLeaseMilliseconds >= 1_500 else {
+            throw ConfigError(variable: "GATEWAY_LEASE_MS", problem: "must be at least 1500 ms (the lease is renewed every 500 ms)")
+        }
+        catchUpMaxAge = try positive("CATCHUP_MAX_AGE", default: 3_600, unit: "seconds")
+        catchUpMaxMessages = try positive("CATCHUP_MAX_MESSAGES", default: 200, unit: "messages")
     }
 
     /// Fails unless a bot token is present, for the services that talk to Discord.
@@ -140,6 +170,11 @@ public struct ConnectorConfig: Sendable {
             ("CTX_SIGNING_KEY", ctxSigningKey == nil ? "(generated, kept in Redis)" : redacted(ctxSigningKey)),
             ("LOG_LEVEL", logLevel),
             ("CLAIM_IDLE_MS", String(claimIdleMilliseconds)),
+            ("MAX_DELIVERIES", String(maxDeliveries)),
+            ("UNANSWERED_NOTICE_AFTER", String(unansweredNoticeAfter)),
+            ("GATEWAY_LEASE_MS", String(gatewayLeaseMilliseconds)),
+            ("CATCHUP_MAX_AGE", String(catchUpMaxAge)),
+            ("CATCHUP_MAX_MESSAGES", String(catchUpMaxMessages)),
         ]
         return lines.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
     }

@@ -12,7 +12,7 @@ final class RedisConnection {
     /// - Parameter timeout: socket timeout; keep it above the longest `BLOCK` used on this connection.
     init(url: RedisURL, defaultUser: String?, defaultPassword: String?, timeout: Duration) throws(RedisError) {
         let tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
-        let connectTimeout = timeval(tv_sec: 2, tv_usec: 0)
+        let connectTimeout = timeout < .seconds(2) ? tv : timeval(tv_sec: 2, tv_usec: 0)
         let created: UnsafeMutablePointer<redisContext>?
         switch url.endpoint {
         case .tcp(let host, let port): created = redisConnectWithTimeout(host, Int32(port), connectTimeout)

@@ -7,6 +7,9 @@ public enum ConsumeOutcome: Sendable, Equatable {
     case ack
     /// The handler acknowledged the entry itself, atomically with its own write.
     case alreadyAcknowledged
+    /// Not done and not acknowledged (the process is stopping): the entry stays pending and is
+    /// read again by this consumer after a restart, or claimed by another.
+    case leavePending
     /// It can never succeed: move it to the dead-letter stream with the reason, then acknowledge.
     case deadLetter(reason: String)
 }
@@ -15,7 +18,12 @@ public enum ConsumeOutcome: Sendable, Equatable {
 /// consumer left pending, and hands each entry to the stage's handler in stream order.
 ///
 /// Entries are acknowledged only after the handler says their effect is durable, so a consumer
-/// killed at any instant loses nothing: a live consumer claims its entries after `claimIdle`.
+/// killed at any instant loses nothing:
+/// - restarted under the same name (the default name is stable per host), it first reads its own
+///   pending entries, in order, before anything new, so order is kept across restarts;
+/// - a consumer that never comes back has its entries claimed by a live one after `claimIdle`.
+/// An entry delivered more than `maxDeliveries` times (one that crashes its consumer, say) is
+/// moved to the dead-letter stream instead of being tried forever.
 public struct StreamConsumer: Sendable {
     public let redis: RedisClient
     public let stream: String
@@ -23,43 +31,55 @@ public struct StreamConsumer: Sendable {
     public let consumer: String
     public let deadLetters: String
     public let claimIdle: Duration
+    public let maxDeliveries: Int
     public let batchSize: Int
     public let logger: Logger
 
-    public init(redis: RedisClient, stream: String, group: String, consumer: String, deadLetters: String, claimIdle: Duration, batchSize: Int = 64, logger: Logger) {
+    public init(redis: RedisClient, stream: String, group: String, consumer: String, deadLetters: String, claimIdle: Duration, maxDeliveries: Int = 10, batchSize: Int = 64, logger: Logger) {
         self.redis = redis
         self.stream = stream
         self.group = group
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.claimIdle = claimIdle
+        self.maxDeliveries = maxDeliveries
         self.batchSize = batchSize
         self.logger = logger
     }
 
-    /// A consumer name unique to this process: `<prefix>-<host>-<pid>`.
-    public static func uniqueName(prefix: String) -> String {
-        "\(prefix)-\(ProcessInfo.processInfo.hostName)-\(getpid())"
+    /// The consumer name: `CONSUMER_NAME` when set, else `<prefix>-<host>`. Stable across
+    /// restarts, so a restarted process finds its own pending entries first (a container keeps
+    /// its hostname across restarts). Copies on one host need distinct `CONSUMER_NAME`s.
+    public static func consumerName(prefix: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let name = environment["CONSUMER_NAME"], !name.isEmpty { return name }
+        return "\(prefix)-\(ProcessInfo.processInfo.hostName)"
     }
 
     /// Consumes until the task is cancelled.
     public func run(_ handle: @Sendable (StreamEntry) async -> ConsumeOutcome) async {
         var groupReady = false
+        var ownPendingDone = false
         var nextClaim = ContinuousClock.now
         while !Task.isCancelled {
-            let entries: [StreamEntry]?
+            let batch: [StreamEntry]?
             do {
-                entries = try await RedisClient.retrying(logger: logger, what: "reading \(stream)") { () throws(RedisError) -> [StreamEntry] in
-                if !groupReady {
-                    try await ensureGroup()
-                    groupReady = true
-                }
-                if ContinuousClock.now >= nextClaim {
-                    nextClaim = ContinuousClock.now + min(claimIdle, .seconds(5))
-                    let claimed = try await claimAbandoned()
-                    if !claimed.isEmpty { return claimed }
-                }
-                return try await readNew()
+                batch = try await RedisClient.retrying(logger: logger, what: "reading \(stream)") { () throws(RedisError) -> [StreamEntry] in
+                    if !groupReady {
+                        try await ensureGroup()
+                        groupReady = true
+                    }
+                    if !ownPendingDone {
+                        // What this consumer read before a crash or restart, in order, before anything new.
+                        let own = try await read(from: "0", block: false)
+                        if !own.isEmpty { return own }
+                        ownPendingDone = true
+                    }
+                    if ContinuousClock.now >= nextClaim {
+                        nextClaim = ContinuousClock.now + min(claimIdle, .seconds(5))
+                        let claimed = try await claimAbandoned()
+                        if !claimed.isEmpty { return claimed }
+                    }
+                    return try await read(from: ">", block: true)
                 }
             } catch {
                 // Redis answered, but with an error (a WRONGTYPE key, an ACL denial): say so and retry.
@@ -68,10 +88,17 @@ public struct StreamConsumer: Sendable {
                 try? await Task.sleep(for: .seconds(2))
                 continue
             }
-            guard let entries else { return }
-            for entry in entries {
+            guard let batch else { return }
+            let deliveries = (try? await deliveryCounts(batch)) ?? [:]
+            for entry in batch {
                 if Task.isCancelled { return }
-                await process(entry, handle)
+                if let count = deliveries[entry.id], count > maxDeliveries {
+                    await finish(entry, .deadLetter(reason: "delivered \(count) times without success (limit \(maxDeliveries))"))
+                    continue
+                }
+                let outcome = await handle(entry)
+                await finish(entry, outcome)
+                if outcome == .leavePending { ownPendingDone = false }
             }
         }
     }
@@ -87,53 +114,70 @@ public struct StreamConsumer: Sendable {
         }
     }
 
-    private func readNew() async throws(RedisError) -> [StreamEntry] {
-        let reply = try await redis.send("XREADGROUP", "GROUP", group, consumer, "COUNT", String(batchSize), "BLOCK", "1000", "STREAMS", stream, ">")
-        return try StreamEntry.fromRead(reply)
+    /// `>`: new entries, waiting up to a second; `0`: this consumer's own pending entries.
+    private func read(from id: String, block: Bool) async throws(RedisError) -> [StreamEntry] {
+        var command = ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(batchSize)]
+        if block { command += ["BLOCK", "1000"] }
+        let entries = try StreamEntry.fromRead(try await redis.send(command + ["STREAMS", stream, id]))
+        return try await dropDeleted(entries)
     }
 
-    /// Entries pending longer than `claimIdle` with any consumer of the group (including an
-    /// earlier incarnation of this one), now ours.
+    /// Entries pending longer than `claimIdle` with any consumer of the group, now ours.
     private func claimAbandoned() async throws(RedisError) -> [StreamEntry] {
         let idle = String(claimIdle.components.seconds * 1000 + claimIdle.components.attoseconds / 1_000_000_000_000_000)
         let reply = try await redis.send("XAUTOCLAIM", stream, group, consumer, idle, "0-0", "COUNT", String(batchSize))
         guard let parts = reply.array, parts.count >= 2 else {
             throw RedisError(.protocolViolation, "XAUTOCLAIM reply \(reply)")
         }
-        let entries = try StreamEntry.list(from: parts[1])
-        if !entries.isEmpty { logger.notice("claimed \(entries.count) abandoned entries", metadata: ["stream": "\(stream)"]) }
-        // An entry deleted from the stream while pending has no fields: nothing to do but ack it.
+        let entries = try await dropDeleted(try StreamEntry.list(from: parts[1]))
+        if !entries.isEmpty { logger.notice("claimed \(entries.count) entries abandoned by another consumer", metadata: ["stream": "\(stream)"]) }
+        return entries
+    }
+
+    /// An entry deleted from the stream while pending comes back without fields: nothing to do
+    /// but acknowledge it.
+    private func dropDeleted(_ entries: [StreamEntry]) async throws(RedisError) -> [StreamEntry] {
         for entry in entries where entry.fields.isEmpty {
             try await redis.send("XACK", stream, group, entry.id)
         }
         return entries.filter { !$0.fields.isEmpty }
     }
 
-    private func process(_ entry: StreamEntry, _ handle: @Sendable (StreamEntry) async -> ConsumeOutcome) async {
-        let outcome = await handle(entry)
+    /// How often each entry of the batch has been delivered, from `XPENDING`.
+    private func deliveryCounts(_ batch: [StreamEntry]) async throws(RedisError) -> [String: Int] {
+        guard let first = batch.first?.id, let last = batch.last?.id else { return [:] }
+        let reply = try await redis.send("XPENDING", stream, group, first, last, String(batch.count * 2 + 16), consumer)
+        var counts: [String: Int] = [:]
+        for item in reply.array ?? [] {
+            if let fields = item.array, fields.count >= 4, let id = fields[0].string, let count = fields[3].int { counts[id] = count }
+        }
+        return counts
+    }
+
+    private func finish(_ entry: StreamEntry, _ outcome: ConsumeOutcome) async {
         do {
             _ = try await RedisClient.retrying(logger: logger, what: "acknowledging \(entry.id)") { () throws(RedisError) in
-            switch outcome {
-            case .ack:
-                try await redis.send("XACK", stream, group, entry.id)
-            case .alreadyAcknowledged:
-                break
-            case .deadLetter(let reason):
-                logger.error("dead-lettering \(stream) entry \(entry.id): \(reason)")
-                let fields = [("reason", reason), ("stream", stream), ("entry_id", entry.id), ("group", group)]
-                    + entry.fields.sorted { $0.key < $1.key }.map { ("field:\($0.key)", $0.value) }
-                // MULTI/EXEC: the dead letter and the acknowledgement land together or not at all.
-                let replies = try await redis.pipeline([
-                    ["MULTI"],
-                    ["XADD", deadLetters, "*"] + flattenFields(fields),
-                    ["XACK", stream, group, entry.id],
-                    ["EXEC"],
-                ])
-                if case .error(let message) = replies.last ?? .null { throw RedisError(.server, message) }
-            }
+                switch outcome {
+                case .ack:
+                    try await redis.send("XACK", stream, group, entry.id)
+                case .alreadyAcknowledged, .leavePending:
+                    break
+                case .deadLetter(let reason):
+                    logger.error("dead-lettering \(stream) entry \(entry.id): \(reason)")
+                    let fields = [("reason", reason), ("stream", stream), ("entry_id", entry.id), ("group", group), ("at", ISO8601DateFormatter().string(from: Date()))]
+                        + entry.fields.sorted { $0.key < $1.key }.map { ("field:\($0.key)", $0.value) }
+                    // MULTI/EXEC: the dead letter and the acknowledgement land together or not at all.
+                    let replies = try await redis.pipeline([
+                        ["MULTI"],
+                        ["XADD", deadLetters, "*"] + flattenFields(fields),
+                        ["XACK", stream, group, entry.id],
+                        ["EXEC"],
+                    ])
+                    if case .error(let message) = replies.last ?? .null { throw RedisError(.server, message) }
+                }
             }
         } catch {
-            // The entry stays pending and is claimed again after `claimIdle`.
+            // The entry stays pending and is read or claimed again.
             logger.error("cannot acknowledge \(stream) entry \(entry.id): \(error)")
         }
     }

@@ -111,6 +111,11 @@ public actor GatewayClient {
             await group.next()
             group.cancelAll()
         }
+        if pendingOutcome == nil {
+            // Stopping (shutdown, or the lease moved): close with a 4000-range code, which keeps
+            // the session resumable for whoever connects next; Discord ends it on 1000/1001.
+            try? await outbound.close(.unknown(4000), reason: "stopping")
+        }
     }
 
     /// Handles one frame; returns true when the connection should end.
