@@ -29,7 +29,8 @@ actor InboundEventHandler {
         self.logger = logger
     }
 
-    func handle(_ event: GatewayFrame.EventRef) async {
+    /// Returns false when the event could not be handled because the process is stopping.
+    func handle(_ event: GatewayFrame.EventRef) async -> Bool {
         let previousEventAt = lastEventAt
         lastEventAt = Date()
         do {
@@ -52,7 +53,7 @@ actor InboundEventHandler {
             case "CHANNEL_DELETE", "THREAD_DELETE":
                 await directory.remove(channelID: try JSONDecoder().decode(DiscordChannel.self, from: event.data).id)
             case "MESSAGE_CREATE":
-                await accept(try JSONDecoder().decode(DiscordMessage.self, from: event.data))
+                return await accept(try JSONDecoder().decode(DiscordMessage.self, from: event.data))
             default:
                 break
             }
@@ -60,9 +61,12 @@ actor InboundEventHandler {
             // A payload we cannot read is skipped, loudly; the session carries on.
             logger.error("skipping \(event.name) (seq \(event.sequence)): cannot decode its payload: \(error)")
         }
+        return true
     }
 
-    func accept(_ message: DiscordMessage) async {
+    /// Writes an accepted message to the bus; false only when stopped before the write.
+    @discardableResult
+    func accept(_ message: DiscordMessage) async -> Bool {
         var channelID = message.channelID
         var threadID = ""
         var channelName = ""
@@ -79,7 +83,7 @@ actor InboundEventHandler {
         switch policy.decide(message: message, channelID: channelID, threadID: threadID) {
         case .drop(let reason):
             logger.debug("dropped message \(message.id): \(reason)")
-            return
+            return true
         case .accept(let accepted):
             kind = accepted
         }
@@ -115,9 +119,11 @@ actor InboundEventHandler {
                 logger.info("message \(message.id) was already accepted; not forwarding it twice")
             case nil:
                 logger.warning("stopped before message \(message.id) was written; a resume will replay it")
+                return false
             }
         } catch {
             logger.error("cannot write message \(message.id) to the bus: \(error)")
         }
+        return true
     }
 }

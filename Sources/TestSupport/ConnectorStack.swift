@@ -6,13 +6,22 @@ public final class ConnectorStack: @unchecked Sendable {
     public let directory: String
     public let redis: RedisServer
     public let simulator: DiscordSimulatorProcess
-    public private(set) var services: [String: ChildProcess] = [:]
+    /// The newest process started under each name.
+    public var services: [String: ChildProcess] {
+        lock.lock()
+        defer { lock.unlock() }
+        return newest
+    }
+    private var newest: [String: ChildProcess] = [:]
+    /// Every process started, including those a restart replaced: all are stopped at the end.
+    private var started: [ChildProcess] = []
+    private let lock = NSLock()
     public let environment: [String: String]
 
     /// - Parameter environment: extra configuration for the services (e.g. `MUMEGA_AGENT_MAP`).
-    public init(label: String, environment: [String: String] = [:], simulatorArguments: [String] = []) async throws {
+    public init(label: String, environment: [String: String] = [:], simulatorArguments: [String] = [], appendOnly: Bool = false) async throws {
         directory = try makeScratchDirectory(label)
-        redis = try await RedisServer(directory: directory)
+        redis = try await RedisServer(directory: directory, appendOnly: appendOnly)
         do {
             simulator = try await DiscordSimulatorProcess(directory: directory, arguments: simulatorArguments)
         } catch {
@@ -43,7 +52,10 @@ public final class ConnectorStack: @unchecked Sendable {
             workingDirectory: directory,
             logPath: "\(directory)/\(name).log"
         )
-        services[name] = process
+        lock.lock()
+        newest[name] = process
+        started.append(process)
+        lock.unlock()
         return process
     }
 
@@ -67,7 +79,8 @@ public final class ConnectorStack: @unchecked Sendable {
 
     /// Stops everything this stack started, services first.
     public func stop() async {
-        for process in services.values { await process.stop(grace: .seconds(5)) }
+        let all = lock.withLock { started }
+        for process in all.reversed() { await process.stop(grace: .seconds(5)) }
         await simulator.stop()
         await redis.stop()
         if ProcessInfo.processInfo.environment["KEEP_TEST_LOGS"] == nil {
@@ -88,14 +101,14 @@ extension ConnectorStack {
     }
 }
 
-/// Runs an executable to completion with the given environment and returns its exit code and
-/// everything it printed (standard output and standard error together).
+/// Runs an executable (a product name, or an absolute path) to completion with the given
+/// environment and returns its exit code and everything it printed (stdout and stderr together).
 public func runToCompletion(_ product: String, arguments: [String], environment: [String: String], timeout: Duration = .seconds(20)) async throws -> (code: Int32?, output: String) {
     let directory = try makeScratchDirectory("run")
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let process = try ChildProcess(
         name: product,
-        executable: BuildProducts.path(product),
+        executable: product.hasPrefix("/") ? product : BuildProducts.path(product),
         arguments: arguments,
         environment: environment,
         workingDirectory: directory,
@@ -111,10 +124,12 @@ extension ConnectorStack {
     public static func with(
         label: String,
         environment: [String: String] = [:],
+        simulatorArguments: [String] = [],
+        appendOnly: Bool = false,
         startingServices: Bool = false,
         _ body: (ConnectorStack) async throws -> Void
     ) async throws {
-        let stack = try await ConnectorStack(label: label, environment: environment)
+        let stack = try await ConnectorStack(label: label, environment: environment, simulatorArguments: simulatorArguments, appendOnly: appendOnly)
         do {
             if startingServices { try await stack.startServices() }
             try await body(stack)

@@ -2,32 +2,56 @@ import Foundation
 import Shared
 
 /// A real `redis-server` on a free loopback port, for one test.
-public final class RedisServer: Sendable {
+public final class RedisServer: @unchecked Sendable {
     public let port: Int
-    public let process: ChildProcess
+    public private(set) var process: ChildProcess
     public let directory: String
     public let client: RedisClient
+    private let executable: String
+    private let appendOnly: Bool
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
     public init(directory: String, appendOnly: Bool = false) async throws {
         self.directory = directory
+        self.appendOnly = appendOnly
         port = try freeLoopbackPort()
-        let executable = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let executable else { throw TestSupportError("redis-server is not installed (apt-get install redis-server)") }
-        process = try ChildProcess(
+        let found = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let found else { throw TestSupportError("redis-server is not installed (apt-get install redis-server)") }
+        executable = found
+        client = RedisClient(url: try RedisURL(parsing: "redis://127.0.0.1:\(port)"), name: "test-redis")
+        process = try Self.launch(executable, port: port, directory: directory, appendOnly: appendOnly)
+        try await waitUntilUp()
+    }
+
+    private static func launch(_ executable: String, port: Int, directory: String, appendOnly: Bool) throws -> ChildProcess {
+        // With the append-only file on, every write is fsynced, so a restart keeps all of them.
+        let persistence = appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
+        return try ChildProcess(
             name: "redis-server",
             executable: executable,
-            arguments: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--dir", directory],
+            arguments: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory] + persistence,
             environment: [:],
             logPath: directory + "/redis.log"
         )
-        client = RedisClient(url: try RedisURL(parsing: "redis://127.0.0.1:\(port)"), name: "test-redis")
+    }
+
+    private func waitUntilUp() async throws {
         let up = await eventually(timeout: .seconds(10)) { try? await client.send("PING").string }
         guard up == "PONG" else {
             await process.stop()
             throw TestSupportError("redis-server did not start on port \(port): \(process.log)")
         }
+    }
+
+    /// Stops the server (SIGKILL: nothing is saved but what the append-only file already has)
+    /// and starts it again on the same port and data directory after `downtime`.
+    public func restart(downtime: Duration = .seconds(1)) async throws {
+        process.signal(SIGKILL)
+        await process.waitForExit(timeout: .seconds(5))
+        try await Task.sleep(for: downtime)
+        process = try Self.launch(executable, port: port, directory: directory, appendOnly: appendOnly)
+        try await waitUntilUp()
     }
 
     /// `SHUTDOWN NOSAVE`, then SIGKILL: the server must not outlive the test.

@@ -21,7 +21,9 @@ public struct GatewayFatalError: Error, CustomStringConvertible {
 /// and hands each dispatch to `onDispatch`. Protocol decisions live in `GatewaySession`;
 /// this type only performs them on a WebSocket.
 public actor GatewayClient {
-    public typealias DispatchHandler = @Sendable (GatewayFrame.EventRef) async -> Void
+    /// Handles one dispatch; returns false when it could not finish (the process is stopping
+    /// mid-write), so the event's sequence is not committed and a RESUME replays it.
+    public typealias DispatchHandler = @Sendable (GatewayFrame.EventRef) async -> Bool
 
     private var session: GatewaySession
     private let gatewayURL: String
@@ -130,7 +132,7 @@ public actor GatewayClient {
         let actions = session.onFrame(frame)
         for action in actions {
             if case .dispatch(let event) = action {
-                await onDispatch(event)
+                guard await onDispatch(event), !Task.isCancelled else { return true }
                 session.commit(sequence: event.sequence)
                 await store.save(session.resumable)
             }
