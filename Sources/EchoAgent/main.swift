@@ -17,6 +17,7 @@ await ServiceMain.run(
     logger.info("echo agent answering \(inboxes.joined(separator: ", "))")
 
     var groupsReady = false
+    var recovering = false
     while !Task.isCancelled {
         if !groupsReady {
             for inbox in inboxes {
@@ -27,11 +28,20 @@ await ServiceMain.run(
         let reply: RedisValue?
         do {
             reply = try await RedisClient.retrying(logger: logger, what: "reading inboxes") { () throws(RedisError) -> RedisValue in
-                try await redis.send(["XREADGROUP", "GROUP", group, "echo", "COUNT", "16", "BLOCK", "1000", "STREAMS"] + inboxes + inboxes.map { _ in ">" })
+                // After a failed read, first what was delivered to us but never seen ("0"), until
+                // none is left; a read that fails sets `recovering` again.
+                let from = recovering ? "0" : ">"
+                recovering = true
+                let blocking = from == ">" ? ["BLOCK", "1000"] : []
+                let reply = try await redis.send(["XREADGROUP", "GROUP", group, "echo", "COUNT", "16"] + blocking + ["STREAMS"] + inboxes + inboxes.map { _ in from })
+                let delivered = reply.array?.contains { $0.array?.last?.array?.isEmpty == false } ?? false
+                recovering = from == "0" && delivered
+                return reply
             }
         } catch {
             logger.error("cannot read the inboxes: \(error); retrying")
             groupsReady = false
+            recovering = true
             try? await Task.sleep(for: .seconds(1))
             continue
         }

@@ -62,8 +62,13 @@ public struct StreamConsumer: Sendable {
         var nextClaim = ContinuousClock.now
         while !Task.isCancelled {
             let batch: [StreamEntry]?
+            var attempts = 0
             do {
                 batch = try await RedisClient.retrying(logger: logger, what: "reading \(stream)") { () throws(RedisError) -> [StreamEntry] in
+                    attempts += 1
+                    // A read whose reply was lost with the connection still delivered its entries
+                    // to us: find them among our pending entries before reading anything new.
+                    if attempts > 1 { ownPendingDone = false }
                     if !groupReady {
                         try await ensureGroup()
                         groupReady = true
@@ -85,6 +90,7 @@ public struct StreamConsumer: Sendable {
                 // Redis answered, but with an error (a WRONGTYPE key, an ACL denial): say so and retry.
                 logger.error("cannot read \(stream): \(error)")
                 groupReady = false
+                ownPendingDone = false
                 try? await Task.sleep(for: .seconds(2))
                 continue
             }
