@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "Replier", targets: ["Replier"]),
         .executable(name: "DiscordSimulator", targets: ["DiscordSimulator"]),
         .executable(name: "EchoAgent", targets: ["EchoAgent"]),
+        .executable(name: "connector", targets: ["ConnectorCLI"]),
+        .executable(name: "ConnectorMCP", targets: ["ConnectorMCP"]),
         .library(name: "Shared", targets: ["Shared"]),
     ],
     dependencies: [
@@ -27,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // 0.x: pinned exactly, as a minor release may break the API.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
     ],
     targets: [
         .systemLibrary(
@@ -60,6 +65,17 @@ let package = Package(
         .executableTarget(name: "Replier", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .executableTarget(name: "EchoAgent", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .executableTarget(
+            name: "ConnectorCLI",
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        // Its own executable: the MCP SDK pulls in all of Foundation.
+        .executableTarget(
+            name: "ConnectorMCP",
+            dependencies: ["Shared", .product(name: "MCP", package: "swift-sdk")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "DiscordSimulator",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -76,7 +92,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "TestSupport"],
+            dependencies: ["Shared", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

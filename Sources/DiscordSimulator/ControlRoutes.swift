@@ -24,6 +24,23 @@ struct ControlRoutes {
         let posts: [BotPost]
     }
 
+    private struct PostCount: Encodable {
+        let count: Int
+    }
+
+    private struct Batch: Decodable {
+        let messages: [InjectMessageRequest]
+    }
+
+    private struct BatchResult: Encodable {
+        let count: Int
+        let ids: [Snowflake]
+        let dispatchedAtUs: [Int64]
+    }
+
+    /// Batches of 10k+ messages are far above the 1 MiB other bodies may have.
+    private static let maxBatchSize = 64 << 20
+
     /// How many open gateway connections a control action reached.
     private struct ConnectionsAffected: Encodable {
         let connections: Int
@@ -45,10 +62,29 @@ struct ControlRoutes {
             return try Response.json(try await world.injectMessage(body), status: .created)
         }
 
+        sim.post("messages/batch") { request, _ in
+            let batch = try await request.decodeJSON(Batch.self, maxSize: Self.maxBatchSize)
+            let injected = try await world.injectMessages(batch.messages)
+            return try Response.json(
+                BatchResult(count: injected.count, ids: injected.map(\.message.id), dispatchedAtUs: injected.map(\.dispatchedAtUs)),
+                status: .created
+            )
+        }
+
         sim.get("posts") { request, _ in
-            let query = request.uri.queryParameters
-            let posts = await world.botPosts(in: query.get("channel_id"), after: query.get("after"))
-            return try Response.json(Posts(posts: posts))
+            let parameters = request.uri.queryParameters
+            var query = PostQuery(channelId: parameters.get("channel_id"), after: parameters.get("after"))
+            if let raw = parameters.get("after_index") {
+                guard let index = Int(raw), index >= 0 else {
+                    throw DiscordAPIError(status: .badRequest, body: .init(message: "after_index must be an integer >= 0, got '\(raw)'", code: 0))
+                }
+                query.fromIndex = index
+            }
+            // Benchmarks poll this while posts pile up: counting needs no copy and no encoding.
+            if parameters.get("summary") == "1" {
+                return try Response.json(PostCount(count: await world.botPostCount(query)))
+            }
+            return try Response.json(Posts(posts: await world.botPosts(query)))
         }
 
         sim.post("gateway/reconnect") { _, _ in

@@ -21,11 +21,30 @@ enum Fixtures {
     /// The REST form; GUILD_CREATE adds channels, threads and the other gateway-only fields.
     static let guild = Guild(id: guildId, name: guildName, ownerId: human.id, roles: roles)
 
-    static let roles = [
-        // Discord gives every guild an @everyone role whose id equals the guild id.
-        Role(id: guildId, name: "@everyone", position: 0, permissions: "68608", mentionable: false),
-        Role(id: roleId, name: "sim-role", position: 1),
-    ]
+    static let roles = [everyoneRole(of: guildId), Role(id: roleId, name: "sim-role", position: 1)]
+
+    /// Discord gives every guild an @everyone role whose id equals the guild id.
+    static func everyoneRole(of guildId: Snowflake) -> Role {
+        Role(id: guildId, name: "@everyone", position: 0, permissions: "68608", mentionable: false)
+    }
+
+    // MARK: Extra guilds (`--guilds N`)
+
+    /// Extra guild `k` (from 1). Consecutive values of `id >> 22` spread the guilds over
+    /// shards by Discord's `(guild_id >> 22) % num_shards`.
+    static func extraGuildId(_ k: Int) -> Snowflake {
+        String(UInt64(1_000_000 + k) << 22)
+    }
+
+    static func extraGuild(_ k: Int) -> Guild {
+        let id = extraGuildId(k)
+        return Guild(id: id, name: "\(guildName) \(k)", ownerId: human.id, roles: [everyoneRole(of: id)])
+    }
+
+    /// Extra guild `k`'s only channel.
+    static func extraGeneralChannel(_ k: Int) -> Channel {
+        .guildText(id: String(310_000_000_000_000_000 + k), name: "general-\(k)", position: 0, guildId: extraGuildId(k))
+    }
 
     static let channels: [Channel] = [
         .guildText(id: generalChannelId, name: "general", position: 0),
@@ -46,18 +65,25 @@ enum Fixtures {
         Channel(id: dmChannelId, type: .dm, recipients: [human]),
     ]
 
-    static func member(for user: User) -> GuildMember {
-        GuildMember(roles: user.id == human.id ? [roleId] : [], joinedAt: epochTimestamp)
+    /// Every fixture user is a member of every guild; only the human holds a role, in the fixed guild.
+    static func member(for user: User, in guildId: Snowflake) -> GuildMember {
+        GuildMember(roles: user.id == human.id && guildId == Fixtures.guildId ? [roleId] : [], joinedAt: epochTimestamp)
     }
 }
 
 extension Channel {
-    /// A text channel in the simulated guild.
-    static func guildText(id: Snowflake, name: String, position: Int, parentId: Snowflake? = nil) -> Channel {
+    /// A text channel, by default in the fixed guild.
+    static func guildText(
+        id: Snowflake,
+        name: String,
+        position: Int,
+        parentId: Snowflake? = nil,
+        guildId: Snowflake = Fixtures.guildId
+    ) -> Channel {
         Channel(
             id: id,
             type: .guildText,
-            guildId: Fixtures.guildId,
+            guildId: guildId,
             name: name,
             position: position,
             parentId: parentId,

@@ -137,9 +137,14 @@ struct GatewayServer: Sendable {
             if configuration.requireMessageContentIntent, intents & GatewayIntent.messageContent == 0 {
                 return .disallowedIntents
             }
-            switch await world.identify(connection: connection, shard: identify.shard) {
+            var shard: Shard?
+            if let pair = identify.shard {
+                guard let valid = Shard(pair) else { return .invalidShard }
+                shard = valid
+            }
+            switch await world.identify(connection: connection, shard: shard) {
             case .ready:
-                logger.info("Gateway session identified", metadata: ["intents": "\(intents)"])
+                logger.info("Gateway session identified", metadata: ["intents": "\(intents)", "shard": "\(identify.shard ?? [0, 1])"])
                 return nil
             case .alreadyAuthenticated:
                 return .alreadyAuthenticated

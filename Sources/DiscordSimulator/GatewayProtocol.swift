@@ -23,6 +23,7 @@ enum GatewayCloseCode: UInt16, Sendable {
     case authenticationFailed = 4004
     case alreadyAuthenticated = 4005
     case sessionTimedOut = 4009
+    case invalidShard = 4010
     case disallowedIntents = 4014
 
     var reason: String {
@@ -34,6 +35,7 @@ enum GatewayCloseCode: UInt16, Sendable {
         case .authenticationFailed: "Authentication failed."
         case .alreadyAuthenticated: "Already authenticated."
         case .sessionTimedOut: "Session timed out."
+        case .invalidShard: "Invalid shard."
         case .disallowedIntents: "Disallowed intent(s)."
         }
     }
@@ -42,6 +44,33 @@ enum GatewayCloseCode: UInt16, Sendable {
 /// Gateway intent bits the simulator looks at.
 enum GatewayIntent {
     static let messageContent = 1 << 15
+}
+
+/// A session's `[shard_id, num_shards]` from IDENTIFY; which guilds' events it receives.
+struct Shard: Sendable, Hashable {
+    let id: Int
+    let count: Int
+
+    /// What a session that sent no `shard` gets.
+    static let unsharded = Shard(id: 0, count: 1)
+
+    /// IDENTIFY's `shard` array; `nil` unless it is `[id, count]` with `0 <= id < count`.
+    init?(_ pair: [Int]) {
+        guard pair.count == 2, pair[1] >= 1, (0..<pair[1]).contains(pair[0]) else { return nil }
+        self.init(id: pair[0], count: pair[1])
+    }
+
+    init(id: Int, count: Int) {
+        self.id = id
+        self.count = count
+    }
+
+    /// Discord's routing: a guild's events go to shard `(guild_id >> 22) % num_shards`,
+    /// events outside any guild (DMs) to shard 0 only.
+    func receives(guildId: Snowflake?) -> Bool {
+        guard let guildId else { return id == 0 }
+        return (SnowflakeGenerator.numeric(guildId) >> 22) % UInt64(count) == UInt64(id)
+    }
 }
 
 /// Outbound traffic for one connection, drained in order by that connection's writer.

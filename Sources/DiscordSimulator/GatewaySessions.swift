@@ -13,14 +13,31 @@ struct GatewaySessions {
     }
 
     private struct Session {
+        /// Bounds memory for sessions that are never resumed; far more than any test produces.
+        static let backlogLimit = 20_000
+        /// The backlog is trimmed only once it holds this many entries more than the limit, so a
+        /// busy session pays for one bulk move now and then instead of a shift on every dispatch.
+        static let backlogSlack = 5_000
+
+        let shard: Shard
         var lastSequence = 0
         /// Dispatches a RESUME may replay, oldest first.
         var backlog: [(sequence: Int, frame: String)] = []
         var connectionId: ConnectionId?
-    }
 
-    /// Bounds memory for sessions that are never resumed; far more than any test produces.
-    private static let backlogLimit = 20_000
+        /// Stamps the event with the next sequence number and keeps it for replay if asked to.
+        mutating func nextFrame(_ event: String, data: String, replayable: Bool) -> String {
+            lastSequence += 1
+            let frame = GatewayPayload.render(.dispatch, data: data, sequence: lastSequence, event: event)
+            if replayable {
+                backlog.append((lastSequence, frame))
+                if backlog.count > Self.backlogLimit + Self.backlogSlack {
+                    backlog.removeFirst(backlog.count - Self.backlogLimit)
+                }
+            }
+            return frame
+        }
+    }
 
     private var connections: [ConnectionId: Connection] = [:]
     private var sessions: [String: Session] = [:]
@@ -30,6 +47,17 @@ struct GatewaySessions {
     var sessionCount: Int { sessions.count }
     /// Open connections that carry a session.
     var activeSessionCount: Int { connections.values.filter { $0.sessionId != nil }.count }
+
+    /// Open connections that carry a session, per shard id.
+    var activeSessionsByShard: [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for case let sessionId? in connections.values.map(\.sessionId) {
+            if let shard = sessions[sessionId]?.shard {
+                counts[shard.id, default: 0] += 1
+            }
+        }
+        return counts
+    }
 
     // MARK: Connections
 
@@ -62,9 +90,9 @@ struct GatewaySessions {
 
     // MARK: Sessions
 
-    mutating func startSession(on connectionId: ConnectionId) -> String {
+    mutating func startSession(on connectionId: ConnectionId, shard: Shard) -> String {
         let sessionId = Self.makeSessionId()
-        sessions[sessionId] = Session(connectionId: connectionId)
+        sessions[sessionId] = Session(shard: shard, connectionId: connectionId)
         connections[connectionId]?.sessionId = sessionId
         return sessionId
     }
@@ -90,24 +118,19 @@ struct GatewaySessions {
     /// Assigns the session's next sequence number and delivers the event if it is connected.
     /// Replayable events are kept so that a later RESUME can deliver what the client missed.
     mutating func dispatch(_ event: String, data: String, to sessionId: String, replayable: Bool = true) {
-        guard var session = sessions[sessionId] else { return }
-        session.lastSequence += 1
-        let frame = GatewayPayload.render(.dispatch, data: data, sequence: session.lastSequence, event: event)
-        if replayable {
-            session.backlog.append((session.lastSequence, frame))
-            if session.backlog.count > Self.backlogLimit {
-                session.backlog.removeFirst(session.backlog.count - Self.backlogLimit)
-            }
-        }
-        if let connectionId = session.connectionId {
+        guard let index = sessions.index(forKey: sessionId) else { return }
+        // Mutated in place: a copy of the session would copy its whole backlog on append.
+        let frame = sessions.values[index].nextFrame(event, data: data, replayable: replayable)
+        if let connectionId = sessions.values[index].connectionId {
             connections[connectionId]?.outbox.yield(.text(frame))
         }
-        sessions[sessionId] = session
     }
 
-    /// Dispatches to every session, connected or not.
-    mutating func broadcast(_ event: String, data: String) {
-        for sessionId in Array(sessions.keys) {
+    /// Dispatches to every session, connected or not, whose shard receives `guildId`'s events
+    /// (`nil` for events outside any guild, such as DMs).
+    mutating func broadcast(_ event: String, data: String, guildId: Snowflake?) {
+        let recipients = sessions.compactMap { $0.value.shard.receives(guildId: guildId) ? $0.key : nil }
+        for sessionId in recipients {
             dispatch(event, data: data, to: sessionId)
         }
     }

@@ -53,16 +53,20 @@ struct DiscordAPIError: HTTPResponseError {
         return plain(known.first { $0.code == code } ?? HTTPResponse.Status(code: code, reasonPhrase: "Error"))
     }
 
-    /// A per-route 429. `Retry-After` is whole seconds (rounded up) while the body is precise;
-    /// the caller adds the `X-RateLimit-*` headers of the bucket.
-    static func rateLimited(retryAfter: TimeInterval) -> DiscordAPIError {
+    /// A 429. `Retry-After` is whole seconds (rounded up) while the body is precise. For a
+    /// per-route limit the caller adds the `X-RateLimit-*` headers of the bucket; the global
+    /// limit has no bucket and says so with `X-RateLimit-Global`.
+    static func rateLimited(retryAfter: TimeInterval, global: Bool = false) -> DiscordAPIError {
         var headers = HTTPFields()
         headers[.retryAfter] = String(Int(retryAfter.rounded(.up)))
-        headers[.rateLimitScope] = "user"
+        headers[.rateLimitScope] = global ? "global" : "user"
+        if global {
+            headers[.rateLimitGlobal] = "true"
+        }
         let rounded = (retryAfter * 1000).rounded() / 1000
         return DiscordAPIError(
             status: .tooManyRequests,
-            body: Body(message: "You are being rate limited.", retryAfter: rounded, global: false),
+            body: Body(message: "You are being rate limited.", retryAfter: rounded, global: global),
             headers: headers
         )
     }
@@ -114,6 +118,19 @@ struct BotAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.headers[.authorization] == "Bot \(token)" else {
             throw DiscordAPIError.unauthorized
+        }
+        return try await next(request, context)
+    }
+}
+
+/// `--global-limit`: spends one request of the bot's global budget before any route runs,
+/// as Discord checks the global limit ahead of the per-route buckets.
+struct GlobalRateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let world: World
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let retryAfter = await world.acquireGlobalRequest() {
+            throw DiscordAPIError.rateLimited(retryAfter: retryAfter, global: true)
         }
         return try await next(request, context)
     }

@@ -177,7 +177,7 @@ struct Guild: Encodable, Sendable {
 }
 
 /// Discord accepts a nonce as either an integer or a string and echoes back what it was sent.
-enum Nonce: Codable, Sendable, Equatable {
+enum Nonce: Codable, Sendable, Hashable {
     case integer(Int64)
     case string(String)
 

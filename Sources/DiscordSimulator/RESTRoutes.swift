@@ -1,10 +1,11 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
 /// The subset of Discord's REST API v10 a bot connector uses, under `/api/v10`.
 struct RESTRoutes {
     let world: World
-    let botToken: String
+    let configuration: SimulatorConfiguration
 
     func register(on router: Router<BasicRequestContext>) {
         // Discord serves this one without authentication.
@@ -13,7 +14,10 @@ struct RESTRoutes {
             return try Response.json(["url": url])
         }
 
-        let api = router.group("api/v10").add(middleware: BotAuthMiddleware(token: botToken))
+        let api = router.group("api/v10").add(middleware: BotAuthMiddleware(token: configuration.botToken))
+        if configuration.globalLimit != nil {
+            api.add(middleware: GlobalRateLimitMiddleware(world: world))
+        }
         api.get("gateway/bot") { _, _ in try await gatewayBot() }
         api.get("users/@me") { _, _ in try Response.json(Fixtures.botUser) }
         api.get("users/{userId}") { _, context in try await user(context) }
@@ -42,7 +46,8 @@ struct RESTRoutes {
 
     private func gatewayBot() async throws -> Response {
         let url = await world.gatewayUrl
-        return try Response.json(GatewayBot(url: url))
+        let limit = GatewayBot.SessionStartLimit(maxConcurrency: configuration.maxConcurrency)
+        return try Response.json(GatewayBot(url: url, shards: configuration.shardCount, sessionStartLimit: limit))
     }
 
     private func user(_ context: BasicRequestContext) async throws -> Response {
@@ -85,6 +90,7 @@ struct RESTRoutes {
     }
 
     private func createMessage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let receivedAt = Date()
         let channelId = try context.parameters.require("channelId")
         let parsed: Result<CreateMessageRequest, DiscordAPIError>
         if request.hasJSONBody {
@@ -99,7 +105,7 @@ struct RESTRoutes {
                 "Expected \"Content-Type\" header to be one of {'application/json', 'multipart/form-data'}."
             )))
         }
-        let outcome = await world.createMessage(in: channelId, request: parsed)
+        let outcome = await world.createMessage(in: channelId, request: parsed, receivedAt: receivedAt)
         switch outcome.result {
         case .success(let message):
             return try Response.json(message, headers: outcome.rateLimitHeaders)

@@ -1,10 +1,11 @@
 import Foundation
 import HTTPTypes
 
-/// Per-channel rate limit for message creates.
+/// A fixed-window rate limit per key: per channel for message creates, and a single key for
+/// the bot's global limit.
 ///
 /// Discord's headers describe a bucket that refills completely at `X-RateLimit-Reset`, so each
-/// channel gets a window that opens on its first request and admits `limit` requests until it
+/// key gets a window that opens on its first request and admits `limit` requests until it
 /// closes. That keeps `Remaining`/`Reset-After` exactly as a client would see them on Discord.
 struct RateLimiter: Sendable {
     /// What the rate-limit headers of one response report.
@@ -31,27 +32,27 @@ struct RateLimiter: Sendable {
 
     let limit: Int
     let window: TimeInterval
-    private var windows: [Snowflake: Window] = [:]
+    private var windows: [String: Window] = [:]
 
     init(limit: Int, window: TimeInterval) {
         self.limit = limit
         self.window = window
     }
 
-    mutating func acquire(channelId: Snowflake, now: Date) -> Decision {
-        var current = windows[channelId].flatMap { isOpen($0, at: now) ? $0 : nil } ?? Window(opened: now, used: 0)
+    mutating func acquire(key: String, now: Date) -> Decision {
+        var current = windows[key].flatMap { isOpen($0, at: now) ? $0 : nil } ?? Window(opened: now, used: 0)
         if current.used >= limit {
             let snapshot = snapshot(of: current, at: now)
             return .limited(snapshot, retryAfter: snapshot.resetAfter)
         }
         current.used += 1
-        windows[channelId] = current
+        windows[key] = current
         return .allowed(snapshot(of: current, at: now))
     }
 
     /// The headers a response would carry right now, without spending a request.
-    func peek(channelId: Snowflake, now: Date) -> Snapshot {
-        let current = windows[channelId].flatMap { isOpen($0, at: now) ? $0 : nil } ?? Window(opened: now, used: 0)
+    func peek(key: String, now: Date) -> Snapshot {
+        let current = windows[key].flatMap { isOpen($0, at: now) ? $0 : nil } ?? Window(opened: now, used: 0)
         return snapshot(of: current, at: now)
     }
 
@@ -84,6 +85,31 @@ struct RateLimiter: Sendable {
     }
 }
 
+/// Discord's gateway session-start concurrency: shards share rate-limit keys
+/// `shard_id % max_concurrency`, and each key allows one IDENTIFY per five seconds.
+struct IdentifyLimiter: Sendable {
+    static let window: TimeInterval = 5
+
+    let maxConcurrency: Int
+    private var lastIdentify: [Int: Date] = [:]
+
+    init(maxConcurrency: Int) {
+        self.maxConcurrency = maxConcurrency
+    }
+
+    /// Records an IDENTIFY; returns `false` when Discord would have rejected it as too soon.
+    mutating func admit(shardId: Int, now: Date) -> Bool {
+        let key = shardId % maxConcurrency
+        defer { lastIdentify[key] = now }
+        guard let last = lastIdentify[key] else { return true }
+        return now.timeIntervalSince(last) >= Self.window
+    }
+
+    mutating func reset() {
+        lastIdentify.removeAll()
+    }
+}
+
 extension HTTPField.Name {
     static let rateLimitLimit = Self("X-RateLimit-Limit")!
     static let rateLimitRemaining = Self("X-RateLimit-Remaining")!
@@ -91,6 +117,7 @@ extension HTTPField.Name {
     static let rateLimitResetAfter = Self("X-RateLimit-Reset-After")!
     static let rateLimitBucket = Self("X-RateLimit-Bucket")!
     static let rateLimitScope = Self("X-RateLimit-Scope")!
+    static let rateLimitGlobal = Self("X-RateLimit-Global")!
 }
 
 extension RateLimiter.Snapshot {

@@ -15,6 +15,14 @@ struct SimulatorConfiguration: Sendable {
     var rateLimit: RateLimit? = RateLimit(limit: 5, window: 5)
     /// Mirrors Discord closing with 4014 when a privileged intent is requested but not enabled.
     var requireMessageContentIntent = false
+    /// Requests per second the bot may make across all authenticated REST routes; `nil` = no limit.
+    var globalLimit: Int?
+    /// Guilds in the world: the fixed `Sim Guild` plus `guildCount - 1` extra ones.
+    var guildCount = 1
+    /// `shards` that `GET /gateway/bot` recommends.
+    var shardCount = 1
+    /// `session_start_limit.max_concurrency`, which the gateway enforces on IDENTIFY.
+    var maxConcurrency = 1
 
     static let usage = """
         Usage: DiscordSimulator [options]
@@ -24,6 +32,11 @@ struct SimulatorConfiguration: Sendable {
           --rate-limit N/S            message creates per channel per S seconds (default 5/5)
           --no-rate-limit             never rate limit message creates
           --require-message-content   close with 4014 when IDENTIFY lacks the MESSAGE_CONTENT intent
+          --global-limit N            REST requests per second across all authenticated routes (default off)
+          --guilds N                  guilds in the world, the fixed Sim Guild included (default 1)
+          --shards N                  shards recommended by GET /gateway/bot (default 1)
+          --max-concurrency N         session_start_limit.max_concurrency; faster IDENTIFYs count as
+                                      identify_violations in /_sim/stats (default 1)
         """
 
     struct ParseError: Error, CustomStringConvertible {
@@ -60,17 +73,21 @@ struct SimulatorConfiguration: Sendable {
             case "--token":
                 configuration.botToken = try value(for: argument)
             case "--heartbeat-ms":
-                let raw = try value(for: argument)
-                guard let interval = Int(raw), interval > 0 else {
-                    throw ParseError(description: "--heartbeat-ms expects a positive integer, got '\(raw)'")
-                }
-                configuration.heartbeatIntervalMilliseconds = interval
+                configuration.heartbeatIntervalMilliseconds = try parsePositive(try value(for: argument), flag: argument)
             case "--rate-limit":
                 configuration.rateLimit = try parseRateLimit(try value(for: argument))
             case "--no-rate-limit":
                 configuration.rateLimit = nil
             case "--require-message-content":
                 configuration.requireMessageContentIntent = true
+            case "--global-limit":
+                configuration.globalLimit = try parsePositive(try value(for: argument), flag: argument)
+            case "--guilds":
+                configuration.guildCount = try parsePositive(try value(for: argument), flag: argument)
+            case "--shards":
+                configuration.shardCount = try parsePositive(try value(for: argument), flag: argument)
+            case "--max-concurrency":
+                configuration.maxConcurrency = try parsePositive(try value(for: argument), flag: argument)
             case "-h", "--help":
                 throw HelpRequested()
             default:
@@ -85,6 +102,13 @@ struct SimulatorConfiguration: Sendable {
             throw ParseError(description: "invalid port '\(raw)'")
         }
         return port
+    }
+
+    private static func parsePositive(_ raw: String, flag: String) throws -> Int {
+        guard let number = Int(raw), number > 0 else {
+            throw ParseError(description: "\(flag) expects a positive integer, got '\(raw)'")
+        }
+        return number
     }
 
     /// Parses `N/S`, e.g. `5/5` for five creates per five seconds.

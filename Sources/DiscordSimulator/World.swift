@@ -2,35 +2,83 @@ import Foundation
 import HTTPTypes
 import Logging
 
-/// A bot post as the control API reports it: the message's own fields plus `pinged`.
+/// A bot post as the control API reports it: the message's own fields plus `pinged` and
+/// `received_at_us`, when its create request arrived.
 struct BotPost: Encodable, Sendable {
     let message: Message
     let pinged: Pinged
+    let receivedAtUs: Int64
 
     private enum CodingKeys: String, CodingKey {
         case pinged
+        case receivedAtUs
     }
 
     func encode(to encoder: any Encoder) throws {
         try message.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(pinged, forKey: .pinged)
+        try container.encode(receivedAtUs, forKey: .receivedAtUs)
     }
+}
+
+/// An injected message as `POST /_sim/messages` answers it: the dispatched gateway form plus
+/// `dispatched_at_us`, when its MESSAGE_CREATE was handed to the gateway connections.
+struct InjectedMessage: Encodable, Sendable {
+    let message: Message
+    let dispatchedAtUs: Int64
+
+    private enum CodingKeys: String, CodingKey {
+        case dispatchedAtUs
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try message.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(dispatchedAtUs, forKey: .dispatchedAtUs)
+    }
+}
+
+extension Date {
+    /// Wall-clock microseconds since 1970: the unit of the timing fields benchmarks compare
+    /// across processes.
+    var microsecondsSince1970: Int64 {
+        Int64((timeIntervalSince1970 * 1_000_000).rounded())
+    }
+}
+
+/// Which bot posts `GET /_sim/posts` lists.
+struct PostQuery: Sendable {
+    var channelId: Snowflake?
+    /// Only posts with a larger id.
+    var after: Snowflake?
+    /// Only posts at this position or later, counting every post in creation order from 0.
+    var fromIndex = 0
 }
 
 struct SimulatorStats: Encodable, Sendable {
     var connections = 0
     var identifies = 0
     var resumes = 0
-    /// Every message-create request that passed authentication, including rejected ones.
+    /// Every message-create request that reached the route, including rejected ones (but not
+    /// those the global limit stopped first).
     var messageCreates = 0
-    /// 429 responses, both real and injected through the faults queue.
+    /// 429 responses: per-route, global and injected through the faults queue.
     var rateLimited = 0
+    /// The 429s of `--global-limit`.
+    var globalRateLimited = 0
     var sessions = 0
     /// Connections that carry a session (identified or resumed) right now, and the most there
-    /// ever were at once: a connector must never hold two sessions for one shard.
+    /// ever were at once.
     var activeSessions = 0
     var maxActiveSessions = 0
+    /// Active sessions per shard id (keys are strings, as JSON needs), and the most any one
+    /// shard ever had at once: a connector must never hold two sessions for one shard.
+    var sessionsByShard: [String: Int] = [:]
+    var maxActiveSessionsPerShard = 0
+    /// IDENTIFYs Discord would have refused under `max_concurrency`; the simulator lets them
+    /// through so that a test can assert this stays 0.
+    var identifyViolations = 0
 }
 
 struct MessageCreateOutcome: Sendable {
@@ -60,24 +108,44 @@ actor World {
     /// How long `enforce_nonce` remembers a nonce; Discord documents "a few minutes".
     private static let nonceWindow: TimeInterval = 5 * 60
 
+    private struct NonceKey: Hashable {
+        let channelId: Snowflake
+        let nonce: Nonce
+    }
+
     private let logger: Logger
     private var port: Int
+    /// In id order, which is the order READY lists them in.
+    private let guilds: [Guild]
     private var channels: [Snowflake: Channel]
-    /// Per channel, oldest first.
+    /// Per channel, oldest first; since snowflakes only grow, that is also id order.
     private var history: [Snowflake: [Message]] = [:]
     private var posts: [BotPost] = []
+    /// The latest post per channel and nonce, as an index into `posts`, so `enforce_nonce`
+    /// needs no scan of every post.
+    private var postIndexByNonce: [NonceKey: Int] = [:]
     private var stats = SimulatorStats()
     /// Statuses to answer the next message creates with, before any real work.
     private var messageCreateFaults: [Int] = []
     private var rateLimiter: RateLimiter?
+    private var globalLimiter: RateLimiter?
+    private var identifyLimiter: IdentifyLimiter
+    /// Listed in stats even while they have no session.
+    private let shardCount: Int
     private var snowflakes = SnowflakeGenerator()
     private var gateway = GatewaySessions()
 
     init(configuration: SimulatorConfiguration, logger: Logger) {
         self.logger = logger
         self.port = configuration.port
-        self.channels = Dictionary(uniqueKeysWithValues: Fixtures.channels.map { ($0.id, $0) })
+        let extras = configuration.guildCount > 1 ? Array(1..<configuration.guildCount) : []
+        self.guilds = [Fixtures.guild] + extras.map(Fixtures.extraGuild)
+        let allChannels = Fixtures.channels + extras.map(Fixtures.extraGeneralChannel)
+        self.channels = Dictionary(uniqueKeysWithValues: allChannels.map { ($0.id, $0) })
         self.rateLimiter = configuration.rateLimit.map { RateLimiter(limit: $0.limit, window: $0.window) }
+        self.globalLimiter = configuration.globalLimit.map { RateLimiter(limit: $0, window: 1) }
+        self.identifyLimiter = IdentifyLimiter(maxConcurrency: configuration.maxConcurrency)
+        self.shardCount = configuration.shardCount
     }
 
     // MARK: - Server
@@ -100,46 +168,71 @@ actor World {
     }
 
     func guild(_ id: Snowflake) -> Guild? {
-        id == Fixtures.guildId ? Fixtures.guild : nil
+        guilds.first { $0.id == id }
     }
 
     /// The guild's channels without threads, in display order, as `GET /guilds/{id}/channels` returns them.
     func guildChannels(_ guildId: Snowflake) -> [Channel]? {
-        guard guildId == Fixtures.guildId else { return nil }
-        return channels.values
-            .filter { $0.guildId == guildId && !$0.isThread }
-            .sorted { ($0.position ?? 0, SnowflakeGenerator.numeric($0.id)) < ($1.position ?? 0, SnowflakeGenerator.numeric($1.id)) }
+        guard guild(guildId) != nil else { return nil }
+        return Self.inDisplayOrder(channels.values.filter { $0.guildId == guildId && !$0.isThread })
+    }
+
+    private static func inDisplayOrder(_ channels: [Channel]) -> [Channel] {
+        channels.sorted { ($0.position ?? 0, SnowflakeGenerator.numeric($0.id)) < ($1.position ?? 0, SnowflakeGenerator.numeric($1.id)) }
     }
 
     func message(_ id: Snowflake, in channelId: Snowflake) -> Message? {
-        history[channelId]?.first { $0.id == id }
+        guard let messages = history[channelId] else { return nil }
+        let numericId = SnowflakeGenerator.numeric(id)
+        let index = Self.firstIndex(in: messages) { $0 >= numericId }
+        return index < messages.endIndex && messages[index].id == id ? messages[index] : nil
     }
 
     /// Discord's paging: newest first; `after` returns the messages right after the anchor.
     /// Returns `nil` for an unknown channel.
     func messages(in channelId: Snowflake, after: Snowflake?, before: Snowflake?, limit: Int) -> [Message]? {
         guard channels[channelId] != nil else { return nil }
-        var page = history[channelId] ?? []
+        let all = history[channelId] ?? []
+        var range = all.indices
         if let before = before.map(SnowflakeGenerator.numeric) {
-            page.removeAll { SnowflakeGenerator.numeric($0.id) >= before }
+            range = range.lowerBound..<max(range.lowerBound, Self.firstIndex(in: all) { $0 >= before })
         }
         if let after = after.map(SnowflakeGenerator.numeric) {
-            page.removeAll { SnowflakeGenerator.numeric($0.id) <= after }
-            page = Array(page.prefix(limit))
+            let start = min(range.upperBound, Self.firstIndex(in: all) { $0 > after })
+            range = start..<min(range.upperBound, start + limit)
         } else {
-            page = Array(page.suffix(limit))
+            range = max(range.lowerBound, range.upperBound - limit)..<range.upperBound
         }
-        return page.reversed()
+        return all[range].reversed()
+    }
+
+    /// Binary search in a channel history, which is in id order: the first index whose numeric
+    /// id satisfies `isAtOrPast`, which must be false and then true along the history.
+    private static func firstIndex(in messages: [Message], where isAtOrPast: (UInt64) -> Bool) -> Int {
+        var low = messages.startIndex
+        var high = messages.endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if isAtOrPast(SnowflakeGenerator.numeric(messages[middle].id)) {
+                high = middle
+            } else {
+                low = middle + 1
+            }
+        }
+        return low
     }
 
     // MARK: - Bot actions (REST)
 
     /// `POST /channels/{id}/messages`. Checks run in this order: queued fault, unknown channel,
     /// rate limit, body validation, so that invalid bodies still spend a rate-limit slot.
-    /// - Parameter parsed: the decoded body, or the error decoding it produced.
+    /// - Parameters:
+    ///   - parsed: the decoded body, or the error decoding it produced.
+    ///   - receivedAt: when the request arrived, recorded on the post for benchmarks.
     func createMessage(
         in channelId: Snowflake,
         request parsed: Result<CreateMessageRequest, DiscordAPIError>,
+        receivedAt: Date,
         now: Date = Date()
     ) -> MessageCreateOutcome {
         stats.messageCreates += 1
@@ -150,7 +243,7 @@ actor World {
             return MessageCreateOutcome(result: .failure(.unknownChannel))
         }
         var headers = HTTPFields()
-        switch rateLimiter?.acquire(channelId: channelId, now: now) {
+        switch rateLimiter?.acquire(key: channelId, now: now) {
         case .allowed(let snapshot):
             headers = snapshot.headers
         case .limited(let snapshot, let retryAfter):
@@ -160,7 +253,7 @@ actor World {
             break
         }
         do throws(DiscordAPIError) {
-            let message = try postAsBot(try parsed.get(), in: channel, now: now)
+            let message = try postAsBot(try parsed.get(), in: channel, receivedAt: receivedAt, now: now)
             return MessageCreateOutcome(result: .success(message), rateLimitHeaders: headers)
         } catch {
             return MessageCreateOutcome(result: .failure(error), rateLimitHeaders: headers)
@@ -168,7 +261,7 @@ actor World {
     }
 
     private func injectedFault(_ status: Int, channelId: Snowflake, now: Date) -> MessageCreateOutcome {
-        let headers = rateLimiter?.peek(channelId: channelId, now: now).headers ?? HTTPFields()
+        let headers = rateLimiter?.peek(key: channelId, now: now).headers ?? HTTPFields()
         guard status == 429 else {
             return MessageCreateOutcome(result: .failure(.plain(code: status)), rateLimitHeaders: headers)
         }
@@ -176,7 +269,21 @@ actor World {
         return MessageCreateOutcome(result: .failure(.rateLimited(retryAfter: 0.2)), rateLimitHeaders: headers)
     }
 
-    private func postAsBot(_ request: CreateMessageRequest, in channel: Channel, now: Date) throws(DiscordAPIError) -> Message {
+    /// `--global-limit`: spends one request of the bot's per-second budget. Returns the seconds
+    /// to wait when the budget is spent, `nil` when the request may go ahead.
+    func acquireGlobalRequest(now: Date = Date()) -> TimeInterval? {
+        guard case .limited(_, let retryAfter)? = globalLimiter?.acquire(key: "global", now: now) else { return nil }
+        stats.rateLimited += 1
+        stats.globalRateLimited += 1
+        return retryAfter
+    }
+
+    private func postAsBot(
+        _ request: CreateMessageRequest,
+        in channel: Channel,
+        receivedAt: Date,
+        now: Date
+    ) throws(DiscordAPIError) -> Message {
         let content = request.content ?? ""
         let embeds = request.embeds ?? []
         guard !content.isEmpty || !embeds.isEmpty else {
@@ -212,17 +319,19 @@ actor World {
             makeReply(&message, to: referenced, in: channel)
         }
         store(message)
-        posts.append(BotPost(message: message, pinged: pinged))
+        if let nonce = message.nonce {
+            postIndexByNonce[NonceKey(channelId: channel.id, nonce: nonce)] = posts.endIndex
+        }
+        posts.append(BotPost(message: message, pinged: pinged, receivedAtUs: receivedAt.microsecondsSince1970))
         // Real Discord echoes the bot's own messages over the gateway; clients must drop them.
-        broadcast("MESSAGE_CREATE", gatewayForm(of: message))
+        broadcast("MESSAGE_CREATE", gatewayForm(of: message), guildId: channel.guildId)
         return message
     }
 
     private func recentBotPost(nonce: Nonce, in channelId: Snowflake, now: Date) -> Message? {
-        posts.last { post in
-            post.message.channelId == channelId && post.message.nonce == nonce
-                && now.timeIntervalSince(SnowflakeGenerator.date(of: post.message.id)) < Self.nonceWindow
-        }?.message
+        guard let index = postIndexByNonce[NonceKey(channelId: channelId, nonce: nonce)] else { return nil }
+        let message = posts[index].message
+        return now.timeIntervalSince(SnowflakeGenerator.date(of: message.id)) < Self.nonceWindow ? message : nil
     }
 
     /// The message a reply points at. A missing target is an error unless the client set
@@ -246,7 +355,7 @@ actor World {
     /// `POST /guilds/{id}/channels`: a text channel or a category. Text channel names are
     /// lowercased and dashed, as Discord does.
     func createChannel(in guildId: Snowflake, _ request: CreateChannelRequest, now: Date = Date()) throws(DiscordAPIError) -> Channel {
-        guard guildId == Fixtures.guildId else { throw .unknownGuild }
+        guard guild(guildId) != nil else { throw .unknownGuild }
         let kind = Channel.Kind(rawValue: request.type ?? Channel.Kind.guildText.rawValue)
         guard let kind, kind == .guildText || kind == .guildCategory else {
             throw .invalidFormBody(.object(["type": .formError(code: "BASE_TYPE_CHOICES", "Value must be one of {0, 4}.")]))
@@ -255,7 +364,7 @@ actor World {
             throw .invalidFormBody(.object(["name": .formError(code: "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")]))
         }
         if let parentId = request.parentId {
-            guard kind == .guildText, channels[parentId]?.type == .guildCategory else {
+            guard kind == .guildText, let parent = channels[parentId], parent.type == .guildCategory, parent.guildId == guildId else {
                 throw .invalidFormBody(.object(["parent_id": .formError(code: "CHANNEL_PARENT_INVALID", "Not a category")]))
             }
         }
@@ -263,14 +372,15 @@ actor World {
         let position = (guildChannels(guildId)?.compactMap(\.position).max() ?? -1) + 1
         let channel: Channel
         if kind == .guildText {
-            var text = Channel.guildText(id: id, name: rawName.lowercased().replacingOccurrences(of: " ", with: "-"), position: position, parentId: request.parentId)
+            let name = rawName.lowercased().replacingOccurrences(of: " ", with: "-")
+            var text = Channel.guildText(id: id, name: name, position: position, parentId: request.parentId, guildId: guildId)
             text.topic = request.topic
             channel = text
         } else {
             channel = Channel(id: id, type: .guildCategory, guildId: guildId, name: rawName, position: position)
         }
         channels[channel.id] = channel
-        broadcast("CHANNEL_CREATE", channel)
+        broadcast("CHANNEL_CREATE", channel, guildId: guildId)
         return channel
     }
 
@@ -278,7 +388,35 @@ actor World {
 
     /// A message from someone other than the bot, as if typed in the Discord client.
     /// Returns the gateway form (with `guild_id` and `member`) that was dispatched.
-    func injectMessage(_ request: InjectMessageRequest, now: Date = Date()) throws(DiscordAPIError) -> Message {
+    func injectMessage(_ request: InjectMessageRequest, now: Date = Date()) throws(DiscordAPIError) -> InjectedMessage {
+        deliver(try validate(request), now: now)
+    }
+
+    /// Injects several messages in order in one actor turn. All are checked before any is
+    /// dispatched, so a bad one leaves no half-sent batch behind.
+    func injectMessages(_ requests: [InjectMessageRequest], now: Date = Date()) throws(DiscordAPIError) -> [InjectedMessage] {
+        var injections: [Injection] = []
+        injections.reserveCapacity(requests.count)
+        for (index, request) in requests.enumerated() {
+            do throws(DiscordAPIError) {
+                injections.append(try validate(request))
+            } catch {
+                let body = DiscordAPIError.Body(message: "messages[\(index)]: \(error.body.message)", code: error.body.code, errors: error.body.errors)
+                throw DiscordAPIError(status: error.status, body: body)
+            }
+        }
+        return injections.map { deliver($0, now: now) }
+    }
+
+    /// An injected message that passed validation but has no id yet.
+    private struct Injection {
+        let channel: Channel
+        let author: User
+        let content: String
+        let referenced: Message?
+    }
+
+    private func validate(_ request: InjectMessageRequest) throws(DiscordAPIError) -> Injection {
         guard let channelId = request.channelId, let channel = channels[channelId] else {
             throw .unknownChannel
         }
@@ -300,7 +438,11 @@ actor World {
             guard let target = message(replyTo, in: channelId) else { throw .unknownMessage }
             referenced = target
         }
+        return Injection(channel: channel, author: author, content: content, referenced: referenced)
+    }
 
+    private func deliver(_ injection: Injection, now: Date) -> InjectedMessage {
+        let (channel, content, referenced) = (injection.channel, injection.content, injection.referenced)
         let mentioned = ContentMentions(parsing: content)
         var mentionedUserIds = mentioned.users
         // Humans' replies ping the replied-to author by default.
@@ -308,7 +450,7 @@ actor World {
             mentionedUserIds.append(repliedAuthor)
         }
         let id = snowflakes.next(at: now)
-        var message = Message(id: id, channelId: channelId, author: author, content: content, timestamp: SnowflakeGenerator.timestamp(of: id))
+        var message = Message(id: id, channelId: channel.id, author: injection.author, content: content, timestamp: SnowflakeGenerator.timestamp(of: id))
         message.mentions = mentionedUserIds.compactMap(user)
         message.mentionRoles = mentioned.roles
         message.mentionEveryone = mentioned.everyone
@@ -317,15 +459,27 @@ actor World {
         }
         store(message)
         let dispatched = gatewayForm(of: message)
-        broadcast("MESSAGE_CREATE", dispatched)
-        return dispatched
+        broadcast("MESSAGE_CREATE", dispatched, guildId: channel.guildId)
+        return InjectedMessage(message: dispatched, dispatchedAtUs: Date().microsecondsSince1970)
     }
 
-    /// Bot posts, oldest first, optionally only one channel's and only those after an id.
-    func botPosts(in channelId: Snowflake?, after: Snowflake?) -> [BotPost] {
-        let after = after.map(SnowflakeGenerator.numeric) ?? 0
-        return posts.filter { post in
-            (channelId == nil || post.message.channelId == channelId) && SnowflakeGenerator.numeric(post.message.id) > after
+    /// Bot posts matching `query`, oldest first.
+    func botPosts(_ query: PostQuery) -> [BotPost] {
+        Array(matchingPosts(query))
+    }
+
+    /// How many posts `botPosts` would return, without copying them; O(1) for a query by index only.
+    func botPostCount(_ query: PostQuery) -> Int {
+        if query.channelId == nil, query.after == nil {
+            return posts.count - min(max(query.fromIndex, 0), posts.count)
+        }
+        return matchingPosts(query).count
+    }
+
+    private func matchingPosts(_ query: PostQuery) -> some Collection<BotPost> {
+        let after = query.after.map(SnowflakeGenerator.numeric) ?? 0
+        return posts[min(max(query.fromIndex, 0), posts.count)...].lazy.filter { post in
+            (query.channelId == nil || post.message.channelId == query.channelId) && SnowflakeGenerator.numeric(post.message.id) > after
         }
     }
 
@@ -339,7 +493,7 @@ actor World {
     func deleteChannel(_ id: Snowflake) -> Channel? {
         guard let channel = channels.removeValue(forKey: id) else { return nil }
         history[id] = nil
-        broadcast("CHANNEL_DELETE", channel)
+        broadcast("CHANNEL_DELETE", channel, guildId: channel.guildId)
         return channel
     }
 
@@ -348,6 +502,11 @@ actor World {
         snapshot.connections = gateway.connectionCount
         snapshot.sessions = gateway.sessionCount
         snapshot.activeSessions = gateway.activeSessionCount
+        var byShard = gateway.activeSessionsByShard
+        for shard in 0..<shardCount where byShard[shard] == nil {
+            byShard[shard] = 0
+        }
+        snapshot.sessionsByShard = Dictionary(uniqueKeysWithValues: byShard.map { (String($0.key), $0.value) })
         return snapshot
     }
 
@@ -355,9 +514,12 @@ actor World {
     /// channels, message history and gateway sessions.
     func reset() {
         posts.removeAll()
+        postIndexByNonce.removeAll()
         stats = SimulatorStats()
         messageCreateFaults.removeAll()
         rateLimiter?.reset()
+        globalLimiter?.reset()
+        identifyLimiter.reset()
     }
 
     func sendReconnect() -> Int {
@@ -390,23 +552,33 @@ actor World {
         gateway.sessionId(of: connection) != nil
     }
 
-    /// Starts a session and sends READY followed by the guild's GUILD_CREATE.
-    func identify(connection: GatewaySessions.ConnectionId, shard: [Int]?) -> IdentifyOutcome {
+    /// Starts a session and sends READY followed by a GUILD_CREATE for each guild of its shard.
+    /// - Parameter shard: IDENTIFY's `shard`; `nil` when it had none, which means `[0, 1]`.
+    func identify(connection: GatewaySessions.ConnectionId, shard: Shard?, now: Date = Date()) -> IdentifyOutcome {
         guard gateway.sessionId(of: connection) == nil else { return .alreadyAuthenticated }
+        let sessionShard = shard ?? .unsharded
         stats.identifies += 1
-        let sessionId = gateway.startSession(on: connection)
-        stats.maxActiveSessions = max(stats.maxActiveSessions, gateway.activeSessionCount)
+        if !identifyLimiter.admit(shardId: sessionShard.id, now: now) {
+            stats.identifyViolations += 1
+        }
+        let sessionId = gateway.startSession(on: connection, shard: sessionShard)
+        recordActiveSessions()
+        let shardGuilds = guilds.filter { sessionShard.receives(guildId: $0.id) }
         let ready = ReadyEvent(
             user: Fixtures.botUser,
-            guilds: [.init(id: Fixtures.guildId)],
+            guilds: shardGuilds.map { .init(id: $0.id) },
             sessionId: sessionId,
             resumeGatewayUrl: gatewayUrl,
-            shard: shard,
+            shard: shard.map { [$0.id, $0.count] },
             application: .init(id: Fixtures.botUser.id)
         )
         // READY is never replayed: a resumed session already has it.
         dispatch("READY", ready, to: sessionId, replayable: false)
-        dispatch("GUILD_CREATE", guildCreate(), to: sessionId)
+        // Grouped once: with `--guilds` in the hundreds, filtering every channel per guild adds up.
+        let channelsByGuild = Dictionary(grouping: channels.values) { $0.guildId }
+        for guild in shardGuilds {
+            dispatch("GUILD_CREATE", guildCreate(guild, channels: channelsByGuild[guild.id] ?? []), to: sessionId)
+        }
         return .ready
     }
 
@@ -416,9 +588,15 @@ actor World {
             return .unknownSession
         }
         stats.resumes += 1
-        stats.maxActiveSessions = max(stats.maxActiveSessions, gateway.activeSessionCount)
+        recordActiveSessions()
         gateway.dispatch("RESUMED", data: "null", to: sessionId, replayable: false)
         return .resumed(replayed: replayed)
+    }
+
+    private func recordActiveSessions() {
+        stats.maxActiveSessions = max(stats.maxActiveSessions, gateway.activeSessionCount)
+        let busiestShard = gateway.activeSessionsByShard.values.max() ?? 0
+        stats.maxActiveSessionsPerShard = max(stats.maxActiveSessionsPerShard, busiestShard)
     }
 
     // MARK: - Helpers
@@ -439,20 +617,20 @@ actor World {
         var form = message
         if let guildId = channels[message.channelId]?.guildId {
             form.guildId = guildId
-            form.member = Fixtures.member(for: message.author)
+            form.member = Fixtures.member(for: message.author, in: guildId)
         }
         return form
     }
 
-    private func guildCreate() -> Guild {
-        var guild = Fixtures.guild
-        let all = channels.values.filter { $0.guildId == Fixtures.guildId }
+    /// - Parameter all: the guild's channels and threads.
+    private func guildCreate(_ guild: Guild, channels all: [Channel]) -> Guild {
+        var guild = guild
         guild.joinedAt = Fixtures.epochTimestamp
         guild.large = false
         guild.unavailable = false
         guild.memberCount = Fixtures.users.count
         guild.members = []
-        guild.channels = guildChannels(Fixtures.guildId)
+        guild.channels = Self.inDisplayOrder(all.filter { !$0.isThread })
         guild.threads = all.filter(\.isThread).sorted { $0.id < $1.id }
         guild.voiceStates = []
         guild.presences = []
@@ -461,9 +639,10 @@ actor World {
         return guild
     }
 
-    private func broadcast(_ event: String, _ payload: some Encodable) {
+    /// Encodes once for every session of the shard that receives `guildId`'s events.
+    private func broadcast(_ event: String, _ payload: some Encodable, guildId: Snowflake?) {
         do {
-            gateway.broadcast(event, data: try JSONCoding.string(payload))
+            gateway.broadcast(event, data: try JSONCoding.string(payload), guildId: guildId)
         } catch {
             logger.error("Could not encode \(event) dispatch: \(error)")
         }

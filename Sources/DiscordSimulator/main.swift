@@ -41,7 +41,7 @@ let world = World(configuration: configuration, logger: logger)
 let router = Router()
 // Added first so that it wraps every route, including the not-found fallback.
 router.add(middleware: DiscordErrorMiddleware())
-RESTRoutes(world: world, botToken: configuration.botToken).register(on: router)
+RESTRoutes(world: world, configuration: configuration).register(on: router)
 ControlRoutes(world: world).register(on: router)
 
 // Clients connect to the bare URL from /gateway/bot (plus `?v=10&encoding=json`); some append /gateway.

@@ -44,7 +44,7 @@ struct DispatcherService {
                 }
                 switch delivered {
                 case true?:
-                    logger.info("delivered request \(message.requestID) to \(inbox)", metadata: ["kind": "\(message.kind.rawValue)", "message_id": "\(message.messageID)"])
+                    logger.debug("delivered request \(message.requestID) to \(inbox)", metadata: ["kind": "\(message.kind.rawValue)", "message_id": "\(message.messageID)"])
                 case false?:
                     logger.notice("inbound entry \(entry.id) was already delivered by another consumer")
                 case nil:

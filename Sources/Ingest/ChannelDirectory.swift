@@ -8,25 +8,53 @@ actor ChannelDirectory {
     private var channels: [String: DiscordChannel] = [:]
     private var guildNames: [String: String] = [:]
     private let rest: DiscordREST
+    private let redis: RedisClient
+    private let keys: BusKeys
     private let logger: Logger
 
-    init(rest: DiscordREST, logger: Logger) {
+    init(rest: DiscordREST, redis: RedisClient, keys: BusKeys, logger: Logger) {
         self.rest = rest
+        self.redis = redis
+        self.keys = keys
         self.logger = logger
     }
 
-    func add(guild: DiscordGuild) {
+    func add(guild: DiscordGuild) async {
         if let name = guild.name { guildNames[guild.id] = name }
+        var learned: [DiscordChannel] = []
         for channel in (guild.channels ?? []) + (guild.threads ?? []) {
             var channel = channel
             channel.guildID = channel.guildID ?? guild.id
             channels[channel.id] = channel
+            learned.append(channel)
         }
+        await publish(learned)
     }
 
-    func add(channel: DiscordChannel) { channels[channel.id] = channel }
+    func add(channel: DiscordChannel) async {
+        channels[channel.id] = channel
+        await publish([channel])
+    }
 
-    func remove(channelID: String) { channels[channelID] = nil }
+    func remove(channelID: String) async {
+        channels[channelID] = nil
+        _ = try? await redis.send("HDEL", keys.channels, channelID)
+    }
+
+    /// Shares what was learned in `discord:channels`, where the Replier, the CLI and the MCP
+    /// server resolve channel names. Best effort: names are learned again on the next event.
+    private func publish(_ learned: [DiscordChannel]) async {
+        let fields = learned.compactMap { channel -> (String, String)? in
+            guard let entry = ChannelCatalog.Entry(channel), let json = try? JSON.encodeString(entry) else { return nil }
+            return (channel.id, json)
+        }
+        guard !fields.isEmpty else { return }
+        do {
+            try await redis.send(["HSET", keys.channels] + flattenFields(fields))
+        } catch {
+            logger.warning("cannot publish \(fields.count) channel names: \(error)")
+        }
+    }
 
     func guildName(_ id: String) -> String { guildNames[id] ?? "" }
 
@@ -36,6 +64,7 @@ actor ChannelDirectory {
         do {
             let channel = try await rest.channel(id)
             channels[id] = channel
+            await publish([channel])
             return channel
         } catch {
             logger.warning("cannot look up channel \(id): \(error)")

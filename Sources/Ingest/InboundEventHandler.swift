@@ -114,7 +114,7 @@ actor InboundEventHandler {
             }
             switch written {
             case true?:
-                logger.info("accepted message \(message.id) as \(kind.rawValue)", metadata: ["request_id": "\(inbound.requestID)", "channel": "\(inbound.replyChannelID)"])
+                logger.debug("accepted message \(message.id) as \(kind.rawValue)", metadata: ["request_id": "\(inbound.requestID)", "channel": "\(inbound.replyChannelID)"])
             case false?:
                 logger.info("message \(message.id) was already accepted; not forwarding it twice")
             case nil:

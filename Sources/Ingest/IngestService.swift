@@ -21,54 +21,57 @@ struct IngestService {
 
         guard let botUser = try await discordCall("identifying the bot user", { try await rest.currentUser() }) else { return }
         logger.info("bot user is \(botUser.username) (\(botUser.id)), token \(redacted(token))")
-        let gatewayURL: String
-        if let configured = config.gatewayURL {
-            gatewayURL = configured
-        } else {
-            guard let discovered = try await discordCall("asking for the gateway URL", { try await rest.gatewayURL() }) else { return }
-            gatewayURL = discovered
+        guard let gatewayBot = try await discordCall("asking for the gateway URL", { try await rest.gatewayBot() }) else { return }
+        let gatewayURL = config.gatewayURL ?? gatewayBot.url
+        let maxConcurrency = max(1, gatewayBot.sessionStartLimit?.maxConcurrency ?? 1)
+        if let recommended = gatewayBot.shards, recommended > config.shardCount {
+            logger.warning("Discord recommends \(recommended) shards for this bot; SHARD_COUNT is \(config.shardCount)")
         }
 
-        let store = RedisSessionStore(redis: redis, key: keys.gatewaySession, logger: logger)
-        let directory = ChannelDirectory(rest: rest, logger: logger)
+        let directory = ChannelDirectory(rest: rest, redis: redis, keys: keys, logger: logger)
         let catchUp = CatchUp(
             rest: rest, redis: redis, keys: keys, router: config.router, directory: directory,
             maxAge: TimeInterval(config.catchUpMaxAge), maxMessages: config.catchUpMaxMessages, logger: logger
         )
-        let handler = InboundEventHandler(
-            botUserID: botUser.id, config: config, keys: keys, redis: redis, directory: directory,
-            catchUp: catchUp, lastAlive: await store.lastAlive(), logger: logger
-        )
-        // The lease has a connection of its own with a short timeout, so a Redis outage is noticed
-        // (and the gateway fenced off) in time, not behind other commands.
+        // Leases have a connection of their own with a short timeout, so a Redis outage is
+        // noticed (and the gateway fenced off) in time, not behind other commands.
         let leaseRedis = RedisClient(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .milliseconds(500), name: "ingest-lease")
-        let lease = GatewayLease(redis: leaseRedis, key: keys.gatewayLease, ttl: .milliseconds(config.gatewayLeaseMilliseconds), logger: logger)
+        let owner = LeaseSet.makeOwnerID(prefix: "ingest")
+        let shards = LeaseSet(
+            redis: leaseRedis, keyPrefix: keys.gatewayLeasePrefix, membersKey: keys.gatewayMembers,
+            count: config.shardCount, ttl: .milliseconds(config.gatewayLeaseMilliseconds), owner: owner, logger: logger
+        )
+        let shardCount = config.shardCount
 
-        // Hold the gateway while we hold the lease; stand by while another Ingest does.
-        while !Task.isCancelled {
-            guard await lease.acquire() else { return }
-            logger.info("holding the gateway lease", metadata: ["owner": "\(lease.owner)"])
-            let gateway = GatewayClient(token: token, gatewayURL: gatewayURL, store: store, resumable: await store.load(), logger: logger) { event in
+        // Each shard this copy holds runs its own gateway session; the others stand by.
+        try await shards.run { shard in
+            let store = RedisSessionStore(redis: redis, key: keys.gatewaySession(shard: shard), logger: logger)
+            let handler = InboundEventHandler(
+                botUserID: botUser.id, config: config, keys: keys, redis: redis, directory: directory,
+                catchUp: catchUp, lastAlive: await store.lastAlive(), logger: logger
+            )
+            let gateway = GatewayClient(
+                token: token,
+                gatewayURL: gatewayURL,
+                shard: (shard, shardCount),
+                store: store,
+                resumable: await store.load(),
+                identifyGate: { await Self.waitForIdentifySlot(redis: leaseRedis, key: keys.identifySlot(shard % maxConcurrency), owner: owner) },
+                logger: logger
+            ) { event in
                 await handler.handle(event)
             }
-            let fatal = await withTaskGroup(of: GatewayFatalError?.self) { group in
-                group.addTask {
-                    do throws(GatewayFatalError) { try await gateway.run() } catch { return error }
-                    return nil
-                }
-                group.addTask {
-                    await lease.keep()
-                    return nil
-                }
-                // Whichever ends first (the gateway on a fatal close, the keeper on a lost lease,
-                // either on shutdown) ends both; the gateway closes resumably before we go on.
-                var fatal = await group.next() ?? nil
-                group.cancelAll()
-                while let next = await group.next() { fatal = fatal ?? next }
-                return fatal
-            }
-            await lease.release()
-            if let fatal { throw fatal }
+            try await gateway.run()
+        }
+    }
+
+    /// Discord allows `max_concurrency` IDENTIFYs per 5 seconds, keyed by `shard % max_concurrency`,
+    /// across every process of the bot: a key in Redis with a 5-second life is that permit.
+    static func waitForIdentifySlot(redis: RedisClient, key: String, owner: String) async {
+        while !Task.isCancelled {
+            // 5.5 s: a margin over Discord's 5 s for the time between this permit and the IDENTIFY.
+            if (try? await redis.send("SET", key, owner, "NX", "PX", "5500"))?.string == "OK" { return }
+            try? await Task.sleep(for: .milliseconds(250))
         }
     }
 

@@ -2,9 +2,18 @@ import Foundation
 import Logging
 import Shared
 
-/// Replier: reads agents' records from the connector's inbox as a consumer group, finds the
-/// request each answers, and posts the text to Discord as a reply, acknowledging only after
-/// Discord accepted every chunk.
+/// Replier: posts agents' records from the connector's inbox to Discord.
+///
+/// Replies to one channel must post in the order the agents sent them, even with several
+/// Replier copies, so the path has two steps:
+/// 1. **Routing**: one copy at a time (the holder of the sequencer lease) reads the connector's
+///    inbox in order, finds the request each record answers and its channel, and moves it,
+///    resolved, to the partition stream of that channel (`discord:replies:<n>`, n = a hash of the
+///    channel id), acknowledging and appending in one Lua script.
+/// 2. **Posting**: the partitions are shared out among the live copies through leases; each
+///    partition is read by its holder alone, in order, and posted with the shared rate limiter.
+/// Partitioning by channel (rather than a lease per channel) keeps the number of leases fixed
+/// and small however many channels there are, and lets every copy post in parallel.
 struct ReplierService {
     let config: ConnectorConfig
     let logger: Logger
@@ -18,118 +27,64 @@ struct ReplierService {
         let keys = BusKeys(connectorAgentName: config.connectorAgentName)
         let redis = RedisClient(config: config, name: "replier-redis")
         guard let signer = try await CtxSigner.resolve(config: config, redis: redis, keys: keys, logger: logger) else { return }
-        let poster = ReplyPoster(
-            rest: DiscordREST(apiBase: config.apiBase, token: try config.requireDiscordToken()),
-            dryRun: config.dryRun,
+        let token = try config.requireDiscordToken()
+        let limiter = SharedRateLimiter(
+            redis: RedisClient(config: config, name: "replier-ratelimit"),
+            settings: .init(globalPerSecond: config.globalRateLimit),
             logger: logger
         )
-        let consumer = StreamConsumer(
-            redis: redis,
-            stream: keys.replyInbox,
-            group: BusKeys.replierGroup,
-            consumer: StreamConsumer.consumerName(prefix: "replier"),
-            deadLetters: keys.deadLetters,
-            claimIdle: .milliseconds(config.claimIdleMilliseconds),
-            maxDeliveries: config.maxDeliveries,
-            logger: logger
-        )
+        let consumerName = StreamConsumer.consumerName(prefix: "replier")
         if config.dryRun { logger.notice("DRY_RUN=1: replies are logged, not posted") }
-        logger.info("posting replies from \(keys.replyInbox)")
-        let handler = ReplyHandler(keys: keys, redis: redis, signer: signer, poster: poster, logger: logger)
-        await withTaskGroup(of: Void.self) { group in
+        logger.info("replying from \(keys.replyInbox) through \(config.replyPartitions) partitions")
+
+        let leaseRedis = RedisClient(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .milliseconds(500), name: "replier-lease")
+        let owner = LeaseSet.makeOwnerID(prefix: "replier")
+        let leaseTTL = Duration.milliseconds(config.gatewayLeaseMilliseconds)
+        let sequencerLease = LeaseSet(redis: leaseRedis, keyPrefix: keys.replySequencerLeasePrefix, membersKey: keys.replierMembers, count: 1, ttl: leaseTTL, owner: owner, logger: logger)
+        let partitionLeases = LeaseSet(redis: leaseRedis, keyPrefix: keys.replyPartitionLeasePrefix, membersKey: keys.replierMembers, count: config.replyPartitions, ttl: leaseTTL, owner: owner, logger: logger)
+        let partitions = config.replyPartitions
+        let config = config
+        let logger = logger
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
             if config.unansweredNoticeAfter > 0 {
                 let notices = UnansweredNotices(
                     redis: RedisClient(config: config, name: "replier-notices"), keys: keys,
-                    poster: poster, noticeAfter: config.unansweredNoticeAfter, logger: logger
+                    poster: ReplyPoster(rest: DiscordREST(apiBase: config.apiBase, token: token), limiter: limiter, dryRun: config.dryRun, logger: logger),
+                    noticeAfter: config.unansweredNoticeAfter, logger: logger
                 )
                 group.addTask { await notices.run() }
             }
-            group.addTask { await consumer.run { entry in await handler.handle(entry) } }
-        }
-    }
-}
-
-/// Turns one reply record into Discord posts.
-struct ReplyHandler: Sendable {
-    let keys: BusKeys
-    let redis: RedisClient
-    let signer: CtxSigner
-    let poster: ReplyPoster
-    let logger: Logger
-    let splitter = ReplySplitter()
-
-    func handle(_ entry: StreamEntry) async -> ConsumeOutcome {
-        let record: ReplyRecord
-        do {
-            record = try ReplyRecord(fields: entry.fields)
-        } catch {
-            await count("replies_unreadable")
-            return .deadLetter(reason: "unreadable reply record: \(error)")
-        }
-
-        let target: (channelID: String, reference: MessageCreate.MessageReference?)
-        var answered: String?
-        switch ReplyResolution.resolve(record, signer: signer) {
-        case .unroutable(let reason):
-            logger.warning("not posting reply \(entry.id) from '\(record.from)': \(reason)")
-            await count("replies_unroutable")
-            return .deadLetter(reason: "unroutable reply: \(reason)")
-        case .outbound:
-            guard let channelID = record.channelID else {
-                return .deadLetter(reason: "outbound by channel_name is not supported yet; give channel_id")
+            group.addTask {
+                try await sequencerLease.run { _ in
+                    let router = ReplyRouter(keys: keys, redis: redis, channelsFile: config.channelsFile, signer: signer, partitions: partitions, logger: logger)
+                    let consumer = StreamConsumer(
+                        redis: RedisClient(config: config, name: "replier-sequencer"),
+                        stream: keys.replyInbox, group: BusKeys.replierGroup, consumer: consumerName,
+                        deadLetters: keys.deadLetters, claimIdle: .milliseconds(config.claimIdleMilliseconds),
+                        maxDeliveries: config.maxDeliveries, takeOverOnStart: true, logger: logger
+                    )
+                    await consumer.run { entry in await router.route(entry) }
+                }
             }
-            target = (channelID, nil)
-        case .request(let requestID):
-            let fields: [String: String]
-            do {
-                guard let loaded = try await RedisClient.retrying(logger: logger, what: "loading context \(requestID)", { () throws(RedisError) in
-                    try await redis.send("HGETALL", keys.pending(requestID)).fieldMap
-                }) else { return .leavePending }  // stopping during a Redis outage
-                fields = loaded
-            } catch {
-                return .deadLetter(reason: "cannot load the pending context of \(requestID): \(error)")
+            group.addTask {
+                try await partitionLeases.run { partition in
+                    let poster = PartitionPoster(
+                        keys: keys,
+                        redis: RedisClient(config: config, name: "replier-p\(partition)"),
+                        poster: ReplyPoster(rest: DiscordREST(apiBase: config.apiBase, token: token, http: HTTPClient(name: "discord-p\(partition)")), limiter: limiter, dryRun: config.dryRun, logger: logger),
+                        logger: logger
+                    )
+                    let consumer = StreamConsumer(
+                        redis: RedisClient(config: config, name: "replier-read-p\(partition)"),
+                        stream: keys.replyPartition(partition), group: BusKeys.replierGroup, consumer: consumerName,
+                        deadLetters: keys.deadLetters, claimIdle: .milliseconds(config.claimIdleMilliseconds),
+                        maxDeliveries: config.maxDeliveries, takeOverOnStart: true, logger: logger
+                    )
+                    await consumer.run { entry in await poster.post(entry) }
+                }
             }
-            guard let context = try? PendingContext(fields: fields) else {
-                logger.warning("not posting reply \(entry.id): request \(requestID) is unknown or its context expired")
-                await count("replies_expired")
-                return .deadLetter(reason: "pending context for request \(requestID) is unknown or expired")
-            }
-            target = (context.replyChannelID, .init(messageID: context.messageID, channelID: context.replyChannelID))
-            answered = requestID
+            try await group.waitForAll()
         }
-
-        var text = ReplyTokens.strip(record.text)
-        if let rig = record.rigName { text = "[\(rig)] " + text }
-        let chunks = splitter.split(text)
-        guard !chunks.isEmpty else {
-            logger.notice("reply \(entry.id) is empty once its tokens are removed; nothing to post")
-            return .ack
-        }
-        for (index, chunk) in chunks.enumerated() {
-            let message = MessageCreate(
-                content: chunk,
-                nonce: ReplyNonce.make(stream: keys.replyInbox, entryID: entry.id, chunk: index),
-                // Only the first chunk is a reply, so the asker is pinged once.
-                messageReference: index == 0 ? target.reference : nil,
-                allowedMentions: .init(repliedUser: index == 0 && target.reference != nil)
-            )
-            switch await poster.post(message, to: target.channelID) {
-            case .posted:
-                continue
-            case .cancelled:
-                return .leavePending  // stopping: the nonce stops a double post when it is retried
-            case .rejected(let status, let body):
-                await count("replies_rejected")
-                return .deadLetter(reason: "Discord refused chunk \(index + 1)/\(chunks.count) to channel \(target.channelID) with \(status): \(body)")
-            }
-        }
-        logger.info("posted reply \(entry.id) to channel \(target.channelID)", metadata: ["chunks": "\(chunks.count)", "from": "\(record.from)"])
-        if let answered { _ = try? await redis.send("ZREM", keys.unanswered, answered) }
-        await count("replies_posted")
-        return .ack
-    }
-
-    private func count(_ counter: String) async {
-        _ = try? await redis.send("HINCRBY", keys.stats, counter, "1")
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Shared
 
-/// Posts one message to Discord, waiting out 429s and retrying 5xx and network failures with
-/// backoff and jitter; a 4xx other than 429 is final.
+/// Posts one message to Discord within the shared rate limits, waiting out 429s and retrying
+/// 5xx and network failures with backoff and jitter; a 4xx other than 429 is final.
 struct ReplyPoster: Sendable {
     enum Result: Equatable {
         case posted
@@ -11,10 +11,12 @@ struct ReplyPoster: Sendable {
         case cancelled
     }
 
+    static let route = "POST /channels/{channel.id}/messages"
+
     let rest: DiscordREST
+    let limiter: SharedRateLimiter
     let dryRun: Bool
     let logger: Logger
-    let gate = ChannelGate()
 
     func post(_ message: MessageCreate, to channelID: String) async -> Result {
         if dryRun {
@@ -23,7 +25,7 @@ struct ReplyPoster: Sendable {
         }
         var backoff = Backoff(base: .milliseconds(250), cap: .seconds(30))
         while !Task.isCancelled {
-            await gate.wait(for: channelID)
+            guard let reservation = await limiter.acquire(route: Self.route, major: channelID) else { break }
             let response: HTTPResponse
             do {
                 response = try await rest.createMessage(channelID: channelID, message)
@@ -34,14 +36,12 @@ struct ReplyPoster: Sendable {
                 continue
             }
             let info = RateLimitInfo(headers: response.headers, body: try? JSON.decode(JSONValue.self, from: response.body))
-            await gate.record(info, for: channelID)
+            await limiter.record(route: Self.route, major: channelID, reservation: reservation, status: response.status, info: info)
             switch response.status {
             case 200..<300:
                 return .posted
             case 429:
-                let wait = info.retryAfter ?? 1
-                logger.warning("rate limited posting to channel \(channelID) (scope \(info.scope ?? "unknown")); waiting \(wait)s")
-                await gate.pause(channelID, seconds: wait)
+                logger.warning("rate limited posting to channel \(channelID) (scope \(info.scope ?? (info.global ? "global" : "unknown"))); retrying after \(info.retryAfter ?? 0)s")
             case 500...:
                 let delay = backoff.next()
                 logger.warning("Discord answered \(response.status) posting to channel \(channelID); retrying in \(delay)")

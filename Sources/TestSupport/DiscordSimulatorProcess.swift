@@ -78,6 +78,19 @@ public final class DiscordSimulatorProcess: Sendable {
         _ = try await control("POST", "/_sim/faults", body: ["message_create": statuses])
     }
 
+    /// Creates a text channel in the fixed guild through the REST API, as a bot would.
+    public func createChannel(name: String) async throws -> String {
+        let body = try JSONSerialization.data(withJSONObject: ["name": name, "type": 0])
+        let response = try await http.request(
+            method: "POST", url: apiBase + "/guilds/\(World.guildID)/channels",
+            headers: ["Authorization": "Bot \(token)", "Content-Type": "application/json"], body: body
+        )
+        guard (200..<300).contains(response.status), let id = (try? JSON.decode(JSONValue.self, from: response.body))?["id"]?.stringValue else {
+            throw TestSupportError("channel create failed: \(response.status) \(response.bodyText)")
+        }
+        return id
+    }
+
     public func control(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> HTTPResponse {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
         return try await http.request(method: method, url: "http://127.0.0.1:\(port)" + path, headers: ["Content-Type": "application/json"], body: data)
@@ -92,6 +105,8 @@ public struct SimulatedPost: Decodable, Sendable {
     public var nonce: String?
     public var messageReference: Reference?
     public var pinged: Pinged
+    /// When the simulator received the create request, in microseconds since 1970.
+    public var receivedAtMicros: Int?
 
     public struct Reference: Decodable, Sendable {
         public var messageID: String?
@@ -107,6 +122,7 @@ public struct SimulatedPost: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, content, nonce, pinged
         case channelID = "channel_id"
+        case receivedAtMicros = "received_at_us"
         case messageReference = "message_reference"
     }
 
@@ -118,5 +134,6 @@ public struct SimulatedPost: Decodable, Sendable {
         nonce = try? container.decodeIfPresent(String.self, forKey: .nonce)
         messageReference = try container.decodeIfPresent(Reference.self, forKey: .messageReference)
         pinged = try container.decode(Pinged.self, forKey: .pinged)
+        receivedAtMicros = try container.decodeIfPresent(Int.self, forKey: .receivedAtMicros)
     }
 }

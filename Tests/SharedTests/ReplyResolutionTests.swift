@@ -51,7 +51,9 @@ struct ReplyResolutionTests {
         Case(name: "channel_id without ack", record: reply("hello", channelID: "123"), outcome: .outbound),
         Case(name: "channel_name without ack", record: reply("hello", channelName: "general"), outcome: .outbound),
         Case(name: "channel_id with a forged ctx is still outbound", record: reply("hello [ctx:junk]", channelID: "123"), outcome: .outbound),
-        Case(name: "channel_id with an ack is a reply", record: reply("{ack_for:\(id)}", channelID: "123"), outcome: .request(id)),
+        // An explicit channel wins over a token the text merely quotes; the ack_for field wins over both.
+        Case(name: "channel_id with an ack token in the text is outbound", record: reply("see {ack_for:\(id)}", channelID: "123"), outcome: .outbound),
+        Case(name: "the ack_for field wins over channel_id", record: reply("hello", ackFor: id, channelID: "123"), outcome: .request(id)),
     ]
 
     @Test("resolution table", arguments: cases)

@@ -32,17 +32,37 @@ public struct BusKeys: Sendable {
     /// Requests not yet answered, scored by when their "no answer yet" notice is due (ms).
     public let unanswered = "discord:unanswered"
 
-    /// Which Ingest holds the gateway; the others stand by.
-    public let gatewayLease = "discord:gateway:lease"
+    /// Channels by id (JSON: id, name, type, guild_id, parent_id), kept by Ingest from guild and
+    /// channel events, for resolving channel names.
+    public let channels = "discord:channels"
+
+    /// Liveness: field `<service>@<instance>` -> milliseconds since 1970 of its last beat.
+    public let heartbeats = "discord:heartbeats"
+
+    /// Which Ingest holds a shard's gateway (`<prefix><shard>`); the others stand by.
+    public let gatewayLeasePrefix = "discord:gateway:lease:"
+    /// Live Ingest copies, for sharing out shards.
+    public let gatewayMembers = "discord:gateway:members"
+    /// IDENTIFY rate-limit keys, one per `shard % max_concurrency`.
+    public func identifySlot(_ bucket: Int) -> String { "discord:gateway:identify:\(bucket)" }
 
     /// Counters an operator reads with `HGETALL discord:stats`.
     public let stats = "discord:stats"
 
-    /// The gateway session Ingest resumes after a restart.
-    public let gatewaySession = "discord:gateway:session"
+    /// The gateway session of a shard, which Ingest resumes after a restart or takeover.
+    public func gatewaySession(shard: Int) -> String { "discord:gateway:session:\(shard)" }
 
     /// The generated ctx signing key, when `CTX_SIGNING_KEY` is not set.
     public let ctxSigningKey = "discord:ctx-signing-key"
+
+    /// Routed replies: partition `n` of the reply path, keyed by channel, consumed by the one
+    /// Replier copy that holds the partition, so each channel's replies post in order.
+    public func replyPartition(_ partition: Int) -> String { "discord:replies:\(partition)" }
+    public let replyPartitionLeasePrefix = "discord:replier:partition:"
+    /// The one Replier copy that routes the connector's inbox into partitions.
+    public let replySequencerLeasePrefix = "discord:replier:sequencer:"
+    /// Live Replier copies, for sharing out partitions.
+    public let replierMembers = "discord:replier:members"
 
     public static let dispatcherGroup = "dispatcher"
     public static let replierGroup = "replier"

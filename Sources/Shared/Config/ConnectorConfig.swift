@@ -46,6 +46,14 @@ public struct ConnectorConfig: Sendable {
     /// is lost, per channel.
     public var catchUpMaxAge: Int
     public var catchUpMaxMessages: Int
+    /// `SHARD_COUNT`: gateway shards, shared out among Ingest copies.
+    public var shardCount: Int
+    /// `REPLY_PARTITIONS`: the reply path's partitions (by channel), shared out among Replier copies.
+    public var replyPartitions: Int
+    /// `DISCORD_GLOBAL_RATE_LIMIT`: requests per second for the whole bot (Discord's default 50).
+    public var globalRateLimit: Int
+    /// `CHANNELS_FILE`: a JSON file of pinned channel names (`{"project": {"name": "id"}}`).
+    public var channelsFile: String?
 
     public static let defaultBusURL = "redis://127.0.0.1:6379"
     public static let defaultAPIBase = "https://discord.com/api/v10"
@@ -142,6 +150,17 @@ public struct ConnectorConfig: Sendable {
         }
         catchUpMaxAge = try positive("CATCHUP_MAX_AGE", default: 3_600, unit: "seconds")
         catchUpMaxMessages = try positive("CATCHUP_MAX_MESSAGES", default: 200, unit: "messages")
+        shardCount = try positive("SHARD_COUNT", default: 1, unit: "shards")
+        replyPartitions = try positive("REPLY_PARTITIONS", default: 8, unit: "partitions")
+        globalRateLimit = try positive("DISCORD_GLOBAL_RATE_LIMIT", default: 50, unit: "requests per second")
+        channelsFile = value("CHANNELS_FILE")
+        if let path = channelsFile {
+            do {
+                _ = try ChannelCatalog.pinnedNames(fromFile: path)
+            } catch {
+                throw ConfigError(variable: "CHANNELS_FILE", problem: "cannot read '\(path)' as {\"project\": {\"channel-name\": \"CHANNEL_ID\"}} JSON")
+            }
+        }
     }
 
     /// Fails unless a bot token is present, for the services that talk to Discord.
@@ -175,6 +194,10 @@ public struct ConnectorConfig: Sendable {
             ("GATEWAY_LEASE_MS", String(gatewayLeaseMilliseconds)),
             ("CATCHUP_MAX_AGE", String(catchUpMaxAge)),
             ("CATCHUP_MAX_MESSAGES", String(catchUpMaxMessages)),
+            ("SHARD_COUNT", String(shardCount)),
+            ("REPLY_PARTITIONS", String(replyPartitions)),
+            ("DISCORD_GLOBAL_RATE_LIMIT", String(globalRateLimit)),
+            ("CHANNELS_FILE", channelsFile ?? "(none)"),
         ]
         return lines.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
     }

@@ -31,6 +31,8 @@ public actor RedisClient {
         self.init(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(5), name: name)
     }
 
+    deinit { executor.stop() }
+
     /// Runs one command; an error reply is thrown as `.server`.
     @discardableResult
     public func send(_ arguments: String...) throws(RedisError) -> RedisValue {

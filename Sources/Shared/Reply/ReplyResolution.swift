@@ -15,12 +15,13 @@ public enum ReplyResolution: Equatable, Sendable {
             guard isRequestID(id) else { return .unroutable(reason: "ack_for field '\(field.prefix(64))' is not a request id") }
             return .request(id)
         }
+        // An explicit channel (CONTRACT section 4) wins over tokens the text may quote.
+        if record.channelID != nil || record.channelName != nil { return .outbound }
         if let id = ReplyTokens.ackIDs(in: record.text).first { return .request(id) }
         let tokens = ReplyTokens.ctxTokens(in: record.text)
         for token in tokens {
             if let id = signer.verify(token) { return .request(id) }
         }
-        if record.channelID != nil || record.channelName != nil { return .outbound }
         if !tokens.isEmpty { return .unroutable(reason: "ctx block not signed by this connector") }
         return .unroutable(reason: "no ack_for and no ctx block")
     }

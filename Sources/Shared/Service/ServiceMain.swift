@@ -63,9 +63,17 @@ public enum ServiceMain {
         let logger = Logger(label: options.name)
 
         let service = ClosureService(config: config, logger: logger, body: body)
+        let heartbeat = HeartbeatService(
+            redis: RedisClient(config: config, name: "heartbeat"),
+            key: BusKeys(connectorAgentName: config.connectorAgentName).heartbeats,
+            field: "\(options.name)@\(ProcessInfo.processInfo.hostName):\(getpid())"
+        )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+                services: [
+                    .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: heartbeat),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -96,5 +104,24 @@ private struct ClosureService: Service, CustomStringConvertible {
         try await cancelWhenGracefulShutdown {
             try await body(config, logger)
         }
+    }
+}
+
+/// Writes this process's heartbeat every 5 seconds, for `connector status`; removes it on a
+/// clean stop. Best effort: a Redis outage is reported by the service itself.
+private struct HeartbeatService: Service, CustomStringConvertible {
+    let redis: RedisClient
+    let key: String
+    let field: String
+    var description: String { "Heartbeat" }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = try? await redis.send("HSET", key, field, String(Int(Date().timeIntervalSince1970 * 1000)))
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+        _ = try? await redis.send("HDEL", key, field)
     }
 }

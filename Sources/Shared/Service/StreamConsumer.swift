@@ -33,9 +33,13 @@ public struct StreamConsumer: Sendable {
     public let claimIdle: Duration
     public let maxDeliveries: Int
     public let batchSize: Int
+    /// Take over every pending entry of the group before starting: for a stream that only one
+    /// consumer at a time may read (a partition whose lease this process just acquired).
+    public let takeOverOnStart: Bool
     public let logger: Logger
 
-    public init(redis: RedisClient, stream: String, group: String, consumer: String, deadLetters: String, claimIdle: Duration, maxDeliveries: Int = 10, batchSize: Int = 64, logger: Logger) {
+    public init(redis: RedisClient, stream: String, group: String, consumer: String, deadLetters: String, claimIdle: Duration, maxDeliveries: Int = 10, batchSize: Int = 64, takeOverOnStart: Bool = false, logger: Logger) {
+        self.takeOverOnStart = takeOverOnStart
         self.redis = redis
         self.stream = stream
         self.group = group
@@ -71,6 +75,7 @@ public struct StreamConsumer: Sendable {
                     if attempts > 1 { ownPendingDone = false }
                     if !groupReady {
                         try await ensureGroup()
+                        if takeOverOnStart { try await takeOverAll() }
                         groupReady = true
                     }
                     if !ownPendingDone {
@@ -118,6 +123,19 @@ public struct StreamConsumer: Sendable {
         } catch where error.kind == .server && error.message.hasPrefix("BUSYGROUP") {
             // Already there: another copy or an earlier run made it.
         }
+    }
+
+    /// Makes every pending entry of the group ours (its previous owner is gone: we hold the
+    /// stream's lease), so reading our own pending entries finishes them first, in order.
+    private func takeOverAll() async throws(RedisError) {
+        var cursor = "0-0"
+        repeat {
+            let reply = try await redis.send("XAUTOCLAIM", stream, group, consumer, "0", cursor, "COUNT", "1000", "JUSTID")
+            guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
+                throw RedisError(.protocolViolation, "XAUTOCLAIM reply \(reply)")
+            }
+            cursor = next
+        } while cursor != "0-0"
     }
 
     /// `>`: new entries, waiting up to a second; `0`: this consumer's own pending entries.

@@ -8,11 +8,21 @@ import Foundation
 public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
+    private var stopping = false
 
     public init(name: String) {
-        let thread = Thread { [unowned self] in self.runLoop() }
+        // The thread keeps its executor alive until `stop()` lets it finish.
+        let thread = Thread { self.runLoop() }
         thread.name = name
         thread.start()
+    }
+
+    /// Ends the thread once the queued jobs have run; the owner calls this from its deinit.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -30,7 +40,11 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private func runLoop() {
         while true {
             condition.lock()
-            while jobs.isEmpty { condition.wait() }
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
             let job = jobs.removeFirst()
             condition.unlock()
             job.runSynchronously(on: asUnownedSerialExecutor())

@@ -37,8 +37,23 @@ public actor GatewayClient {
         case fatal(String)
     }
 
-    public init(token: String, gatewayURL: String, store: any GatewaySessionStore, resumable: GatewaySession.Resumable?, logger: Logger, onDispatch: @escaping DispatchHandler) {
-        self.session = GatewaySession(token: token, resumable: resumable)
+    /// Waits until this client may IDENTIFY: Discord allows `max_concurrency` per 5 seconds
+    /// across every process of the bot.
+    public typealias IdentifyGate = @Sendable () async -> Void
+    private let identifyGate: IdentifyGate?
+
+    public init(
+        token: String,
+        gatewayURL: String,
+        shard: (id: Int, count: Int) = (0, 1),
+        store: any GatewaySessionStore,
+        resumable: GatewaySession.Resumable?,
+        identifyGate: IdentifyGate? = nil,
+        logger: Logger,
+        onDispatch: @escaping DispatchHandler
+    ) {
+        self.session = GatewaySession(token: token, resumable: resumable, shard: shard)
+        self.identifyGate = identifyGate
         self.gatewayURL = gatewayURL
         self.store = store
         self.logger = logger
@@ -128,6 +143,9 @@ public actor GatewayClient {
         } catch {
             logger.error("skipping a malformed gateway frame: \(error)", metadata: ["bytes": "\(text.utf8.count)"])
             return false
+        }
+        if frame.opcode == GatewayOpcode.hello.rawValue, session.resumable == nil, let identifyGate {
+            await identifyGate()
         }
         let actions = session.onFrame(frame)
         for action in actions {

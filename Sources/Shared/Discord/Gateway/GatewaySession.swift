@@ -35,12 +35,16 @@ public struct GatewaySession: Sendable, Equatable {
     public private(set) var lastSequence: Int?
     private let token: String
     private let intents: GatewayIntents
+    private let shardID: Int
+    private let shardCount: Int
 
-    public init(token: String, intents: GatewayIntents = .connector, resumable: Resumable? = nil) {
+    public init(token: String, intents: GatewayIntents = .connector, resumable: Resumable? = nil, shard: (id: Int, count: Int) = (0, 1)) {
         self.token = token
         self.intents = intents
         self.resumable = resumable
         self.lastSequence = resumable?.sequence
+        self.shardID = shard.id
+        self.shardCount = shard.count
     }
 
     /// HELLO: identify or resume, and start heartbeating.
@@ -50,7 +54,7 @@ public struct GatewaySession: Sendable, Equatable {
         if let resumable {
             greeting = GatewayCommand.resume(token: token, sessionID: resumable.sessionID, sequence: resumable.sequence)
         } else {
-            greeting = GatewayCommand.identify(token: token, intents: intents)
+            greeting = GatewayCommand.identify(token: token, intents: intents, shard: shardCount > 1 ? (shardID, shardCount) : nil)
         }
         return [.startHeartbeat(intervalMilliseconds: heartbeatInterval), .send(greeting)]
     }

@@ -46,9 +46,26 @@ public struct DiscordREST: Sendable {
         try await call("GET", "/users/@me", as: DiscordUser.self)
     }
 
-    public func gatewayURL() async throws -> String {
-        struct GatewayBot: Decodable { var url: String }
-        return try await call("GET", "/gateway/bot", as: GatewayBot.self).url
+    /// `GET /gateway/bot`: where to connect, the recommended shard count, and how many
+    /// IDENTIFYs may start together.
+    public struct GatewayBot: Decodable, Sendable {
+        public var url: String
+        public var shards: Int?
+        public var sessionStartLimit: SessionStartLimit?
+
+        public struct SessionStartLimit: Decodable, Sendable {
+            public var maxConcurrency: Int?
+            enum CodingKeys: String, CodingKey { case maxConcurrency = "max_concurrency" }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case url, shards
+            case sessionStartLimit = "session_start_limit"
+        }
+    }
+
+    public func gatewayBot() async throws -> GatewayBot {
+        try await call("GET", "/gateway/bot", as: GatewayBot.self)
     }
 
     public func channel(_ id: String) async throws -> DiscordChannel {

@@ -35,7 +35,10 @@ public actor HTTPClient {
         self.timeout = timeout
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit {
+        curl_easy_cleanup(handle)
+        executor.stop()
+    }
 
     public func request(method: String, url: String, headers: [String: String] = [:], body: Data? = nil) throws(HTTPTransportError) -> HTTPResponse {
         curl_easy_reset(handle)

@@ -1,0 +1,130 @@
+import Foundation
+import Shared
+
+/// A plain text table: a header row and left-aligned columns, numbers right-aligned.
+struct TextTable {
+    var header: [String]
+    var rows: [[String]] = []
+    /// Columns whose cells are right-aligned.
+    var rightAligned: Set<Int> = []
+
+    init(_ header: [String], rightAligned: Set<Int> = []) {
+        self.header = header
+        self.rightAligned = rightAligned
+    }
+
+    mutating func add(_ row: [String]) { rows.append(row) }
+
+    var rendered: String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
+        return all.map { row in
+            row.indices.map { column in
+                let cell = row[column]
+                let padding = String(repeating: " ", count: max(0, widths[column] - cell.count))
+                return rightAligned.contains(column) ? padding + cell : cell + padding
+            }
+            .joined(separator: "  ")
+            .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        .joined(separator: "\n")
+    }
+}
+
+/// `850ms`, `4.2s`, `3m 04s`, `2h 05m`, `3d 4h`.
+func formatDuration(milliseconds: Int) -> String {
+    let ms = max(0, milliseconds)
+    if ms < 1_000 { return "\(ms)ms" }
+    if ms < 60_000 { return String(format: "%.1fs", Double(ms) / 1000) }
+    let seconds = ms / 1000
+    if seconds < 3_600 { return String(format: "%dm %02ds", seconds / 60, seconds % 60) }
+    if seconds < 86_400 { return String(format: "%dh %02dm", seconds / 3600, (seconds % 3600) / 60) }
+    return "\(seconds / 86_400)d \((seconds % 86_400) / 3600)h"
+}
+
+/// The milliseconds part of a stream entry id (`<ms>-<seq>`).
+func streamIDMilliseconds(_ id: String) -> Int? {
+    Int(id.split(separator: "-", maxSplits: 1).first ?? "")
+}
+
+/// ISO-8601 with milliseconds, UTC.
+func isoTimestamp(milliseconds: Int) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+}
+
+/// A stream entry with its fields in the order Redis keeps them (`StreamEntry` holds a
+/// dictionary), for display and replay.
+struct OrderedEntry: Encodable {
+    var id: String
+    var fields: [(String, String)]
+
+    var map: [String: String] { Dictionary(fields, uniquingKeysWith: { _, last in last }) }
+
+    /// Decodes `[[id, [f, v, ...]], ...]`.
+    static func list(from value: RedisValue) throws(RedisError) -> [OrderedEntry] {
+        if value.isNull { return [] }
+        guard let items = value.array else { throw RedisError(.protocolViolation, "expected a list of stream entries, got \(value)") }
+        var entries: [OrderedEntry] = []
+        for item in items {
+            guard let pair = item.array, pair.count == 2, let id = pair[0].string else {
+                throw RedisError(.protocolViolation, "malformed stream entry \(item)")
+            }
+            let flat = pair[1].array ?? []
+            var fields: [(String, String)] = []
+            var index = 0
+            while index + 1 < flat.count {
+                fields.append((flat[index].string ?? "", flat[index + 1].string ?? ""))
+                index += 2
+            }
+            entries.append(OrderedEntry(id: id, fields: fields))
+        }
+        return entries
+    }
+
+    /// Decodes an `XREAD` reply (`[[stream, entries], ...]`, or nil on timeout).
+    static func fromRead(_ value: RedisValue) throws(RedisError) -> [OrderedEntry] {
+        guard let streams = value.array else { return [] }
+        var entries: [OrderedEntry] = []
+        for stream in streams {
+            guard let pair = stream.array, pair.count == 2 else { throw RedisError(.protocolViolation, "malformed XREAD reply \(stream)") }
+            entries += try list(from: pair[1])
+        }
+        return entries
+    }
+
+    enum CodingKeys: String, CodingKey { case id, fields, time }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(map, forKey: .fields)
+        try container.encode(streamIDMilliseconds(id).map(isoTimestamp), forKey: .time)
+    }
+
+    /// `<id>  <time>` and one indented `field: value` line per field (continuation lines
+    /// indented further).
+    var humanReadable: String {
+        var lines = [id + (streamIDMilliseconds(id).map { "  " + isoTimestamp(milliseconds: $0) } ?? "")]
+        let width = fields.map(\.0.count).max() ?? 0
+        for (field, value) in fields {
+            let padded = field + ":" + String(repeating: " ", count: width - field.count)
+            let indent = String(repeating: " ", count: width + 4)
+            lines.append("  \(padded) " + value.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + indent))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A `[key, value, key, value]` reply (XINFO) as a dictionary of replies.
+func replyMap(_ value: RedisValue) -> [String: RedisValue] {
+    guard let items = value.array else { return [:] }
+    var map: [String: RedisValue] = [:]
+    var index = 0
+    while index + 1 < items.count {
+        if let key = items[index].string { map[key] = items[index + 1] }
+        index += 2
+    }
+    return map
+}

@@ -1,0 +1,371 @@
+import Foundation
+import Logging
+import MCP
+import Shared
+
+/// The four tools, on the connector's bus. Each call makes one attempt: when Redis cannot be
+/// reached the agent gets a tool error at once rather than a call that hangs in a retry loop.
+struct ConnectorTools: Sendable {
+    let config: ConnectorConfig
+    let agentName: String
+    let keys: BusKeys
+    let logger: Logger
+    /// Short commands (5 s socket timeout).
+    let redis: RedisClient
+    /// `XREADGROUP ... BLOCK`: its own connection and thread, with a timeout above the longest
+    /// wait, so a waiting `read_inbox` neither times out nor holds up the other tools.
+    let blockingRedis: RedisClient
+
+    static let inboxGroup = "mcp"
+    static let maxWaitMilliseconds = 30_000
+    static let maxBatch = 100
+    /// A message longer than this many Discord messages is refused rather than flooding a channel.
+    static let maxParts = 10
+
+    init(settings: MCPSettings, logger: Logger) {
+        let config = settings.connector
+        self.config = config
+        self.agentName = settings.agentName
+        self.keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        self.logger = logger
+        redis = RedisClient(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(5), name: "mcp-redis")
+        blockingRedis = RedisClient(
+            url: config.busURL, user: config.connectorAgentName, password: config.busToken,
+            timeout: .milliseconds(Self.maxWaitMilliseconds + 5_000), name: "mcp-redis-blocking"
+        )
+    }
+
+    // MARK: Dispatch
+
+    func call(_ params: CallTool.Parameters) async throws -> CallTool.Result {
+        guard let accepted = ToolCatalog.accepted[params.name] else {
+            // The MCP specification answers an unknown tool with a protocol error.
+            let names = ToolCatalog.all.map(\.name).joined(separator: ", ")
+            throw MCPError.invalidParams("Unknown tool '\(params.name)'; this server has \(names)")
+        }
+        do {
+            let arguments = try ToolArguments(params.arguments, tool: params.name, accepted: accepted)
+            let text: String
+            switch params.name {
+            case ToolCatalog.sendDiscordMessage: text = try await sendDiscordMessage(arguments)
+            case ToolCatalog.readInbox: text = try await readInbox(arguments)
+            case ToolCatalog.reply: text = try await reply(arguments)
+            default: text = try await listChannels()
+            }
+            return CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], isError: false)
+        } catch let error as ToolError {
+            logger.notice("\(params.name) failed: \(error.description)")
+            return CallTool.Result(content: [.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
+        } catch {
+            logger.error("\(params.name) failed unexpectedly: \(error)")
+            return CallTool.Result(content: [.text(text: "\(params.name): internal error: \(error)", annotations: nil, _meta: nil)], isError: true)
+        }
+    }
+
+    // MARK: send_discord_message
+
+    func sendDiscordMessage(_ arguments: ToolArguments) async throws -> String {
+        let tool = arguments.tool
+        let channelName = try arguments.requiredString("channel_name")
+        guard let message = try arguments.string("message") else {
+            throw ToolError("\(tool): missing required argument 'message'")
+        }
+        guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ToolError("\(tool): message is empty; there is nothing to post")
+        }
+        var rigName = try arguments.string("rig_name")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if rigName?.isEmpty == true { rigName = nil }
+        if let rigName, rigName.contains(where: \.isNewline) || rigName.count > 64 {
+            throw ToolError("\(tool): rig_name must be one line of at most 64 characters")
+        }
+        // A routing token would make the Replier treat the message as the answer to a request
+        // and post it somewhere else.
+        if !ReplyTokens.ackIDs(in: message).isEmpty || !ReplyTokens.ctxTokens(in: message).isEmpty {
+            throw ToolError("\(tool): message contains a reply routing token ({ack_for:…} or [ctx:…]); to answer a request use reply(request_id, text), otherwise remove the token")
+        }
+        let parts = try partCount(ReplyTokens.strip(message), prefix: rigName.map { "[\($0)] " } ?? "", tool: tool)
+
+        try await ready(redis)
+        let catalog = try await redisCall("loading channel names") { () throws(RedisError) in
+            try await ChannelCatalog.load(redis: redis, keys: keys, pinnedFile: config.channelsFile)
+        }
+        let channelID: String
+        switch catalog.resolve(channelName) {
+        case .found(let id):
+            channelID = id
+        case .unknown(let normalised):
+            throw ToolError(unknownChannelMessage(normalised, catalog: catalog, tool: tool))
+        case .ambiguous(let normalised, let ids):
+            throw ToolError("\(tool): channel name '\(normalised)' is ambiguous: channels \(ids.joined(separator: ", ")) share it; pin the one you mean in the connector's CHANNELS_FILE")
+        }
+
+        let normalised = ChannelCatalog.normalise(channelName)
+        let record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: message, channelID: channelID, channelName: normalised, rigName: rigName)
+        let entryID = try await redisCall("queueing the message", mayHaveRun: true) { () throws(RedisError) in
+            try await redis.send(["XADD", keys.replyInbox, "*"] + flattenFields(record.fields)).string ?? ""
+        }
+        logger.info("queued a message for #\(normalised) (\(channelID)) as \(entryID)", metadata: ["parts": "\(parts)", "from": "\(agentName)"])
+        return try encode(SendResult(
+            status: "queued", entryID: entryID, channelID: channelID, channelName: normalised, parts: parts,
+            note: parts > 1
+                ? "longer than Discord's 2000-character limit: it will be posted as \(parts) messages, in order"
+                : "the connector's Replier posts it to Discord, usually within a second"
+        ))
+    }
+
+    private func unknownChannelMessage(_ name: String, catalog: ChannelCatalog, tool: String) -> String {
+        // Names that resolve are the ones worth suggesting (text channels, threads, pinned names).
+        var known = Set(catalog.pinned.keys)
+        for entry in catalog.entries where catalog.resolve(entry.name) != .unknown(ChannelCatalog.normalise(entry.name)) {
+            known.insert(ChannelCatalog.normalise(entry.name))
+        }
+        if known.isEmpty {
+            return "\(tool): no channel named '\(name)': the connector knows no channel names yet (Ingest learns them when it connects to Discord; names can also be pinned in CHANNELS_FILE)"
+        }
+        let sorted = known.sorted()
+        let shown = sorted.prefix(10).joined(separator: ", ") + (sorted.count > 10 ? ", … (\(sorted.count) in all; see list_channels)" : "")
+        return "\(tool): no channel named '\(name)' in the connector's guilds; known names: \(shown)"
+    }
+
+    // MARK: read_inbox
+
+    func readInbox(_ arguments: ToolArguments) async throws -> String {
+        let tool = arguments.tool
+        let agent = try arguments.requiredString("agent").trimmingCharacters(in: .whitespaces)
+        guard AgentRouter.isValidAgentName(agent) else {
+            throw ToolError("\(tool): '\(agent.prefix(80))' is not a valid agent name (1 to 64 letters, digits, '-', '_' or '.')")
+        }
+        guard agent != config.connectorAgentName else {
+            throw ToolError("\(tool): sos:inbox:\(agent) is the connector's own inbox (agents' replies, read by the Replier); read an agent's inbox instead")
+        }
+        let count = try arguments.integer("max", default: 10, range: 1...Self.maxBatch)
+        let wait = try arguments.integer("wait_ms", default: 0, range: 0...Self.maxWaitMilliseconds)
+        let stream = BusKeys.inbox(agent)
+        let group = Self.inboxGroup
+        let client = blockingRedis
+
+        try await ready(client)
+        try await redisCall("creating the consumer group") { () throws(RedisError) in
+            do throws(RedisError) {
+                try await client.send("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
+            } catch where error.kind == .server && error.message.hasPrefix("BUSYGROUP") {
+                // Already there.
+            }
+        }
+        // Entries this consumer read but did not acknowledge (a call cut short) come first.
+        var entries = try await redisCall("reading the inbox") { () throws(RedisError) in
+            try StreamEntry.fromRead(try await client.send("XREADGROUP", "GROUP", group, agentName, "COUNT", String(count), "STREAMS", stream, "0"))
+        }
+        if entries.isEmpty {
+            let block = wait > 0 ? ["BLOCK", String(wait)] : []
+            entries = try await redisCall("reading the inbox") { () throws(RedisError) in
+                try StreamEntry.fromRead(try await client.send(["XREADGROUP", "GROUP", group, agentName, "COUNT", String(count)] + block + ["STREAMS", stream, ">"]))
+            }
+        }
+        if !entries.isEmpty {
+            try await redisCall("acknowledging the messages read") { () throws(RedisError) in
+                try await client.send(["XACK", stream, group] + entries.map(\.id))
+            }
+            logger.info("read \(entries.count) message(s) from \(stream)", metadata: ["reader": "\(agentName)"])
+        }
+        // An entry trimmed from the stream while pending comes back without fields: nothing to show.
+        let messages = entries.filter { !$0.fields.isEmpty }.map { InboxMessage(id: $0.id, fields: $0.fields) }
+        return try encode(InboxResult(agent: agent, stream: stream, count: messages.count, messages: messages))
+    }
+
+    // MARK: reply
+
+    func reply(_ arguments: ToolArguments) async throws -> String {
+        let tool = arguments.tool
+        let rawID = try arguments.requiredString("request_id")
+        let requestID = rawID.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard requestID.wholeMatch(of: #/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/#) != nil else {
+            throw ToolError("\(tool): request_id must be the UUID in a message's request_id field (like 1b4e28ba-2fa1-41d2-883f-0016d3cca427), got '\(rawID.prefix(80))'")
+        }
+        guard let text = try arguments.string("text") else {
+            throw ToolError("\(tool): missing required argument 'text'")
+        }
+        let posted = ReplyTokens.strip(text)
+        guard !posted.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ToolError("\(tool): text is empty\(text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "" : " once its routing tokens are removed"); there is nothing to post")
+        }
+        let parts = try partCount(posted, prefix: "", tool: tool)
+
+        try await ready(redis)
+        let open = try await redisCall("looking up the request") { () throws(RedisError) in
+            try await redis.send("EXISTS", keys.pending(requestID)).int ?? 0
+        }
+        guard open > 0 else {
+            throw ToolError("\(tool): no open request \(requestID): it is unknown, or older than the connector's PENDING_TTL (\(config.pendingTTL) s) and expired")
+        }
+        let record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: text, ackFor: requestID)
+        let entryID = try await redisCall("queueing the reply", mayHaveRun: true) { () throws(RedisError) in
+            try await redis.send(["XADD", keys.replyInbox, "*"] + flattenFields(record.fields)).string ?? ""
+        }
+        logger.info("queued a reply to \(requestID) as \(entryID)", metadata: ["parts": "\(parts)", "from": "\(agentName)"])
+        return try encode(ReplyResult(
+            status: "queued", entryID: entryID, requestID: requestID, parts: parts,
+            note: "posted in the request's channel as a reply to the original message" + (parts > 1 ? ", as \(parts) messages in order" : "")
+        ))
+    }
+
+    // MARK: list_channels
+
+    func listChannels() async throws -> String {
+        try await ready(redis)
+        let catalog = try await redisCall("loading channel names") { () throws(RedisError) in
+            try await ChannelCatalog.load(redis: redis, keys: keys, pinnedFile: config.channelsFile)
+        }
+        let channels = catalog.entries
+            .map { ChannelInfo(id: $0.id, name: $0.name, type: $0.type, guildID: $0.guildID, parentID: $0.parentID) }
+            .sorted { ($0.guildID ?? "", $0.name, $0.id) < ($1.guildID ?? "", $1.name, $1.id) }
+        return try encode(ChannelList(channels: channels, pinned: catalog.pinned))
+    }
+
+    // MARK: Helpers
+
+    /// How many Discord messages the Replier will post for `text`, refusing absurd lengths.
+    private func partCount(_ text: String, prefix: String, tool: String) throws(ToolError) -> Int {
+        let parts = ReplySplitter().split(prefix + text).count
+        guard parts <= Self.maxParts else {
+            throw ToolError("\(tool): message too long: \(text.count) characters would be \(parts) Discord messages; the limit is \(Self.maxParts) (about \(Self.maxParts * ReplySplitter.discordLimit) characters). Shorten it or send it in several calls")
+        }
+        return parts
+    }
+
+    /// Checks the connection before a call's real work: a connection that went stale (Redis
+    /// restarted since the last call) is replaced once; a Redis that cannot be reached is a
+    /// tool error.
+    private func ready(_ client: RedisClient) async throws(ToolError) {
+        do {
+            try await client.send("PING")
+        } catch where error.kind == .connection && !error.message.hasPrefix("cannot connect") {
+            do { try await client.send("PING") } catch { throw failure(error, doing: "connecting") }
+        } catch {
+            throw failure(error, doing: "connecting")
+        }
+    }
+
+    @discardableResult
+    private func redisCall<T>(_ doing: String, mayHaveRun: Bool = false, _ body: () async throws(RedisError) -> T) async throws(ToolError) -> T {
+        do {
+            return try await body()
+        } catch {
+            var failure = failure(error, doing: doing)
+            if mayHaveRun && error.kind == .connection {
+                failure.description += " (it may or may not have been queued: check before sending again)"
+            }
+            throw failure
+        }
+    }
+
+    private func failure(_ error: RedisError, doing: String) -> ToolError {
+        switch error.kind {
+        case .connection:
+            // RedisConnection already names the address; say it once.
+            var reason = error.message
+            if let range = reason.range(of: "cannot connect to \(config.busURL.description): ") { reason.removeSubrange(range) }
+            return ToolError("Redis unreachable at \(config.busURL.description): \(reason)")
+        case .server:
+            return ToolError("Redis refused \(doing) at \(config.busURL.description): \(error.message)")
+        case .protocolViolation:
+            return ToolError("unexpected answer from Redis while \(doing): \(error.message)")
+        }
+    }
+
+    private func encode<T: Encodable>(_ value: T) throws -> String {
+        try JSON.encodeString(value)
+    }
+}
+
+// MARK: Results
+
+struct SendResult: Encodable {
+    var status: String
+    var entryID: String
+    var channelID: String
+    var channelName: String
+    var parts: Int
+    var note: String
+
+    enum CodingKeys: String, CodingKey {
+        case status, parts, note
+        case entryID = "entry_id"
+        case channelID = "channel_id"
+        case channelName = "channel_name"
+    }
+}
+
+struct ReplyResult: Encodable {
+    var status: String
+    var entryID: String
+    var requestID: String
+    var parts: Int
+    var note: String
+
+    enum CodingKeys: String, CodingKey {
+        case status, parts, note
+        case entryID = "entry_id"
+        case requestID = "request_id"
+    }
+}
+
+struct InboxMessage: Encodable {
+    var id: String
+    var fields: [String: String]
+}
+
+struct InboxResult: Encodable {
+    var agent: String
+    var stream: String
+    var count: Int
+    var messages: [InboxMessage]
+}
+
+struct ChannelInfo: Encodable {
+    var id: String
+    var name: String
+    var type: Int
+    var guildID: String?
+    var parentID: String?
+
+    /// Discord's channel types, in words.
+    var kind: String {
+        switch type {
+        case 0: return "text"
+        case 1: return "dm"
+        case 2: return "voice"
+        case 4: return "category"
+        case 5: return "announcement"
+        case 10: return "announcement thread"
+        case 11: return "public thread"
+        case 12: return "private thread"
+        case 13: return "stage"
+        case 15: return "forum"
+        case 16: return "media"
+        default: return "other"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, type, kind
+        case guildID = "guild_id"
+        case parentID = "parent_id"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(type, forKey: .type)
+        try container.encode(kind, forKey: .kind)
+        // Always present, null when absent, so every entry has the same keys.
+        try container.encode(guildID, forKey: .guildID)
+        try container.encode(parentID, forKey: .parentID)
+    }
+}
+
+struct ChannelList: Encodable {
+    var channels: [ChannelInfo]
+    var pinned: [String: String]
+}

@@ -1,0 +1,103 @@
+import MCP
+
+/// The tools this server offers, with their JSON input schemas.
+enum ToolCatalog {
+    static let sendDiscordMessage = "send_discord_message"
+    static let readInbox = "read_inbox"
+    static let reply = "reply"
+    static let listChannels = "list_channels"
+
+    static var all: [Tool] {
+        [
+            Tool(
+                name: sendDiscordMessage,
+                title: "Send a Discord message",
+                description: """
+                Post a message to a Discord channel by name ('general' or '#general'; case does not \
+                matter), in the guilds the connector is in or pinned in its CHANNELS_FILE. The message \
+                is queued on the bus and posted by the connector's Replier, usually within a second. \
+                Text over 2000 characters is posted as several messages in order (the result says how \
+                many). rig_name, if given, is shown as a '[rig_name] ' prefix. To answer a Discord \
+                message you received, use reply instead. Call list_channels to see the names.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "channel_name": ["type": "string", "description": "channel name, e.g. general or #general"],
+                        "message": ["type": "string", "description": "the text to post (Discord markdown)"],
+                        "rig_name": ["type": "string", "description": "optional: shown as a '[rig_name] ' prefix"],
+                    ],
+                    required: ["channel_name", "message"]
+                ),
+                annotations: .init(title: "Send a Discord message", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            ),
+            Tool(
+                name: readInbox,
+                title: "Read an agent's inbox",
+                description: """
+                Read new messages from an agent's inbox (the Redis stream sos:inbox:<agent>) and \
+                acknowledge them, so each message is returned once (readers through this server share \
+                the consumer group 'mcp'). Returns JSON {"messages": [{"id", "fields"}]}, oldest first. \
+                A Discord message's fields include request_id, author_name, channel_name, content and \
+                text. Answer one with reply(request_id, text). With wait_ms > 0 and nothing waiting, \
+                waits up to that long for a message.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "agent": ["type": "string", "description": "whose inbox: letters, digits, '-', '_', '.' (e.g. kasra)"],
+                        "max": ["type": "integer", "minimum": 1, "maximum": 100, "default": 10, "description": "at most this many messages"],
+                        "wait_ms": ["type": "integer", "minimum": 0, "maximum": 30000, "default": 0, "description": "milliseconds to wait when the inbox is empty"],
+                    ],
+                    required: ["agent"]
+                ),
+                annotations: .init(title: "Read an agent's inbox", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false)
+            ),
+            Tool(
+                name: reply,
+                title: "Reply to a Discord message",
+                description: """
+                Answer a Discord message received through read_inbox: the text is posted in the same \
+                channel or thread, as a reply to the original message. request_id is that message's \
+                request_id field. You may reply to the same request more than once (progress, then \
+                result). Text over 2000 characters is posted as several messages.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "request_id": ["type": "string", "description": "the request_id of the message being answered (a UUID)"],
+                        "text": ["type": "string", "description": "the answer (Discord markdown)"],
+                    ],
+                    required: ["request_id", "text"]
+                ),
+                annotations: .init(title: "Reply to a Discord message", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            ),
+            Tool(
+                name: listChannels,
+                title: "List Discord channels",
+                description: """
+                List the Discord channels the connector knows, as JSON: {"channels": [{"id", "name", \
+                "type", "kind", "guild_id", "parent_id"}], "pinned": {"name": "id"}}. Channels are \
+                learned from the Discord gateway; pinned names come from the connector's CHANNELS_FILE \
+                and win over learned ones.
+                """,
+                inputSchema: schema(properties: [:], required: []),
+                annotations: .init(title: "List Discord channels", readOnlyHint: true, openWorldHint: false)
+            ),
+        ]
+    }
+
+    /// The arguments each tool takes, for `ToolArguments`.
+    static let accepted: [String: [String]] = [
+        sendDiscordMessage: ["channel_name", "message", "rig_name"],
+        readInbox: ["agent", "max", "wait_ms"],
+        reply: ["request_id", "text"],
+        listChannels: [],
+    ]
+
+    private static func schema(properties: [String: Value], required: [String]) -> Value {
+        [
+            "type": "object",
+            "properties": .object(properties),
+            "required": .array(required.map { .string($0) }),
+            "additionalProperties": false,
+        ]
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import Shared
+
+/// Step 2 of the reply path: posts the routed replies of one partition, in order, each split
+/// into Discord-sized messages with deterministic nonces. Acknowledged only after Discord
+/// accepted every part.
+struct PartitionPoster: Sendable {
+    let keys: BusKeys
+    let redis: RedisClient
+    let poster: ReplyPoster
+    let logger: Logger
+    let splitter = ReplySplitter()
+
+    func post(_ entry: StreamEntry) async -> ConsumeOutcome {
+        guard let reply = RoutedReply(fields: entry.fields) else {
+            return .deadLetter(reason: "unreadable routed reply (needs source_entry, channel_id, text)")
+        }
+        let chunks = splitter.split(reply.text)
+        let reference = reply.replyTo.isEmpty ? nil : MessageCreate.MessageReference(messageID: reply.replyTo, channelID: reply.channelID)
+        for (index, chunk) in chunks.enumerated() {
+            let message = MessageCreate(
+                content: chunk,
+                nonce: ReplyNonce.make(stream: keys.replyInbox, entryID: reply.sourceEntry, chunk: index),
+                // Only the first part is a reply, so the asker is pinged once.
+                messageReference: index == 0 ? reference : nil,
+                allowedMentions: .init(repliedUser: index == 0 && reference != nil)
+            )
+            switch await poster.post(message, to: reply.channelID) {
+            case .posted:
+                continue
+            case .cancelled:
+                return .leavePending  // the nonce stops a double post when it is retried
+            case .rejected(let status, let body):
+                await count("replies_rejected")
+                return .deadLetter(reason: "Discord refused part \(index + 1)/\(chunks.count) to channel \(reply.channelID) with \(status): \(body)")
+            }
+        }
+        logger.debug("posted reply \(reply.sourceEntry) to channel \(reply.channelID)", metadata: ["parts": "\(chunks.count)", "from": "\(reply.from)"])
+        if !reply.requestID.isEmpty { _ = try? await redis.send("ZREM", keys.unanswered, reply.requestID) }
+        await count("replies_posted")
+        return .ack
+    }
+
+    private func count(_ counter: String) async {
+        _ = try? await redis.send("HINCRBY", keys.stats, counter, "1")
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import Shared
+
+/// Step 1 of the reply path: finds where each record of the connector's inbox goes (the request
+/// it answers, or the channel it names) and moves it, resolved and stripped of routing tokens,
+/// to its channel's partition stream. Runs in one Replier copy at a time, in inbox order.
+struct ReplyRouter: Sendable {
+    let keys: BusKeys
+    let redis: RedisClient
+    let channelsFile: String?
+    let signer: CtxSigner
+    let partitions: Int
+    let logger: Logger
+
+    func route(_ entry: StreamEntry) async -> ConsumeOutcome {
+        let record: ReplyRecord
+        do {
+            record = try ReplyRecord(fields: entry.fields)
+        } catch {
+            await count("replies_unreadable")
+            return .deadLetter(reason: "unreadable reply record: \(error)")
+        }
+
+        var routed: RoutedReply
+        switch ReplyResolution.resolve(record, signer: signer) {
+        case .unroutable(let reason):
+            logger.warning("not posting reply \(entry.id) from '\(record.from)': \(reason)")
+            await count("replies_unroutable")
+            return .deadLetter(reason: "unroutable reply: \(reason)")
+        case .outbound:
+            switch await outboundChannel(record) {
+            case .success(let channelID):
+                routed = RoutedReply(sourceEntry: entry.id, from: record.from, channelID: channelID)
+            case .failure(let outcome):
+                return outcome.outcome
+            }
+        case .request(let requestID):
+            let fields: [String: String]
+            do {
+                guard let loaded = try await RedisClient.retrying(logger: logger, what: "loading context \(requestID)", { () throws(RedisError) in
+                    try await redis.send("HGETALL", keys.pending(requestID)).fieldMap
+                }) else { return .leavePending }
+                fields = loaded
+            } catch {
+                return .deadLetter(reason: "cannot load the pending context of \(requestID): \(error)")
+            }
+            guard let context = try? PendingContext(fields: fields) else {
+                logger.warning("not posting reply \(entry.id): request \(requestID) is unknown or its context expired")
+                await count("replies_expired")
+                return .deadLetter(reason: "pending context for request \(requestID) is unknown or expired")
+            }
+            routed = RoutedReply(sourceEntry: entry.id, from: record.from, channelID: context.replyChannelID)
+            routed.replyTo = context.messageID
+            routed.requestID = requestID
+        }
+
+        routed.text = ReplyTokens.strip(record.text)
+        if let rig = record.rigName { routed.text = "[\(rig)] " + routed.text }
+        if routed.text.allSatisfy(\.isWhitespace) {
+            logger.notice("reply \(entry.id) is empty once its tokens are removed; nothing to post")
+            return .ack
+        }
+        let partition = RoutedReply.partition(of: routed.channelID, count: partitions)
+        do {
+            let moved = try await RedisClient.retrying(logger: logger, what: "routing reply \(entry.id)") { () throws(RedisError) -> Bool in
+                try await redis.evaluate(
+                    BusScripts.forwardToInbox,
+                    keys: [keys.replyInbox, keys.replyPartition(partition)],
+                    arguments: [BusKeys.replierGroup, entry.id, ""] + flattenFields(routed.fields)
+                ).int == 1
+            }
+            guard moved != nil else { return .leavePending }
+            return .alreadyAcknowledged
+        } catch {
+            return .deadLetter(reason: "cannot route to \(keys.replyPartition(partition)): \(error)")
+        }
+    }
+
+    struct Refusal: Error {
+        var outcome: ConsumeOutcome
+    }
+
+    /// The channel of a record sent without a request (CONTRACT section 4).
+    private func outboundChannel(_ record: ReplyRecord) async -> Result<String, Refusal> {
+        if let channelID = record.channelID { return .success(channelID) }
+        let catalog: ChannelCatalog
+        do {
+            guard let loaded = try await RedisClient.retrying(logger: logger, what: "loading channel names", { () throws(RedisError) in
+                try await ChannelCatalog.load(redis: redis, keys: keys, pinnedFile: channelsFile)
+            }) else { return .failure(Refusal(outcome: .leavePending)) }
+            catalog = loaded
+        } catch {
+            return .failure(Refusal(outcome: .deadLetter(reason: "cannot load channel names: \(error)")))
+        }
+        switch catalog.resolve(record.channelName ?? "") {
+        case .found(let id):
+            return .success(id)
+        case .unknown(let name):
+            await count("outbound_unknown_channel")
+            return .failure(Refusal(outcome: .deadLetter(reason: "no channel named '\(name)' in the connected guilds or CHANNELS_FILE")))
+        case .ambiguous(let name, let ids):
+            await count("outbound_ambiguous_channel")
+            return .failure(Refusal(outcome: .deadLetter(reason: "channel name '\(name)' is ambiguous (\(ids.joined(separator: ", "))); give channel_id or pin the name in CHANNELS_FILE")))
+        }
+    }
+
+    private func count(_ counter: String) async {
+        _ = try? await redis.send("HINCRBY", keys.stats, counter, "1")
+    }
+}
+
+/// A reply resolved by the router, as it travels on a partition stream.
+struct RoutedReply: Sendable, Equatable {
+    /// The entry id on the connector's inbox: the nonces derive from it, so a reply keeps its
+    /// nonces however often it is retried.
+    var sourceEntry: String
+    var from: String
+    var channelID: String
+    /// The message this answers (posted as a reply to it); empty for outbound messages.
+    var replyTo = ""
+    var requestID = ""
+    var text = ""
+
+    init(sourceEntry: String, from: String, channelID: String) {
+        self.sourceEntry = sourceEntry
+        self.from = from
+        self.channelID = channelID
+    }
+
+    init?(fields: [String: String]) {
+        guard let source = fields["source_entry"], let channel = fields["channel_id"], let text = fields["text"] else { return nil }
+        self.init(sourceEntry: source, from: fields["from"] ?? "", channelID: channel)
+        replyTo = fields["reply_to"] ?? ""
+        requestID = fields["request_id"] ?? ""
+        self.text = text
+    }
+
+    var fields: [(String, String)] {
+        [("source_entry", sourceEntry), ("from", from), ("channel_id", channelID), ("reply_to", replyTo), ("request_id", requestID), ("text", text)]
+    }
+
+    /// The partition of a channel: FNV-1a of its id, stable across processes and restarts.
+    static func partition(of channelID: String, count: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in channelID.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(max(1, count)))
+    }
+}
