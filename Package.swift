@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "EchoAgent", targets: ["EchoAgent"]),
         .executable(name: "connector", targets: ["ConnectorCLI"]),
         .executable(name: "ConnectorMCP", targets: ["ConnectorMCP"]),
+        .executable(name: "ConnectorBench", targets: ["ConnectorBench"]),
         .library(name: "Shared", targets: ["Shared"]),
     ],
     dependencies: [
@@ -84,6 +85,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `make bench`: drives the services as real processes and measures them.
+        .executableTarget(name: "ConnectorBench", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "TestSupport",
             dependencies: ["Shared"],

@@ -116,7 +116,7 @@ struct ACL: AsyncParsableCommand {
             user: config.connectorAgentName,
             role: "connector",
             keys: ["~discord:*", "~sos:inbox:*"],
-            command: connectorRules(name: config.connectorAgentName, passwordHash: SHA256Digest.hex(busToken)),
+            command: connectorRules(name: config.connectorAgentName, passwordHash: sha256Hex(busToken)),
             passwordForVerification: busToken
         )]
         var generated: [String: String] = [:]
@@ -132,7 +132,7 @@ struct ACL: AsyncParsableCommand {
                 user: agent,
                 role: "agent",
                 keys: ["~" + BusKeys.inbox(agent), "%W~" + connectorInbox + " (XADD only)"],
-                command: agentRules(name: agent, passwordHash: SHA256Digest.hex(password), connectorInbox: connectorInbox),
+                command: agentRules(name: agent, passwordHash: sha256Hex(password), connectorInbox: connectorInbox),
                 passwordForVerification: password
             ))
         }
@@ -254,7 +254,7 @@ struct ACL: AsyncParsableCommand {
                     do {
                         try await admin.send(user.command)
                     } catch let error as RedisError {
-                        let needsAdmin = error.message.hasPrefix("NOPERM") || error.message.contains("unknown command")
+                        let needsAdmin = error.message.hasPrefix("NOPERM") || error.message.hasPrefix("NOAUTH") || error.message.contains("unknown command")
                         throw CLIError("ACL SETUSER \(user.user) failed at \(target): \(explain(error))" + (needsAdmin ? " (apply needs an admin: --admin-url redis://admin:password@host:port)" : ""))
                     }
                     applied.append(user.user)

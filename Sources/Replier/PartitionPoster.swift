@@ -37,8 +37,10 @@ struct PartitionPoster: Sendable {
             }
         }
         logger.debug("posted reply \(reply.sourceEntry) to channel \(reply.channelID)", metadata: ["parts": "\(chunks.count)", "from": "\(reply.from)"])
-        if !reply.requestID.isEmpty { _ = try? await redis.send("ZREM", keys.unanswered, reply.requestID) }
-        await count("replies_posted")
+        // One round trip: the counter, and the request no longer waits for an unanswered notice.
+        var bookkeeping = [["HINCRBY", keys.stats, "replies_posted", "1"]]
+        if !reply.requestID.isEmpty { bookkeeping.append(["ZREM", keys.unanswered, reply.requestID]) }
+        _ = try? await redis.pipeline(bookkeeping)
         return .ack
     }
 

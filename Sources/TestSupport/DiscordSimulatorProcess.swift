@@ -69,6 +69,13 @@ public final class DiscordSimulatorProcess: Sendable {
         return try JSON.decode(Posts.self, from: response.body).posts
     }
 
+    /// The bot's posts from creation index `index` on (0-based), oldest first.
+    public func posts(afterIndex index: Int) async throws -> [SimulatedPost] {
+        let response = try await control("GET", "/_sim/posts?after_index=\(index)")
+        struct Posts: Decodable { var posts: [SimulatedPost] }
+        return try JSON.decode(Posts.self, from: response.body).posts
+    }
+
     public func stats() async throws -> JSONValue {
         try JSON.decode(JSONValue.self, from: try await control("GET", "/_sim/stats").body)
     }

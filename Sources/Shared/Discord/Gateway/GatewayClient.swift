@@ -31,6 +31,7 @@ public actor GatewayClient {
     private let onDispatch: DispatchHandler
     private let logger: Logger
     private var pendingOutcome: Outcome?
+    private var lastSaved = ContinuousClock.now
 
     enum Outcome {
         case reconnect(resume: Bool, reason: String)
@@ -133,6 +134,7 @@ public actor GatewayClient {
             // the session resumable for whoever connects next; Discord ends it on 1000/1001.
             try? await outbound.close(.unknown(4000), reason: "stopping")
         }
+        if session.resumable != nil { await store.save(session.resumable) }
     }
 
     /// Handles one frame; returns true when the connection should end.
@@ -152,7 +154,12 @@ public actor GatewayClient {
             if case .dispatch(let event) = action {
                 guard await onDispatch(event), !Task.isCancelled else { return true }
                 session.commit(sequence: event.sequence)
-                await store.save(session.resumable)
+                // Saved at most every 250 ms (and at READY): after a crash, RESUME replays a few
+                // events more, which the seen-markers drop, for one Redis write less per event.
+                if event.name == "READY" || ContinuousClock.now - lastSaved > .milliseconds(250) {
+                    await store.save(session.resumable)
+                    lastSaved = ContinuousClock.now
+                }
             }
         }
         perform(actions.filter { if case .dispatch = $0 { false } else { true } }, outbound: outbound)

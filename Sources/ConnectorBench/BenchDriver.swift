@@ -1,0 +1,236 @@
+import Foundation
+import Shared
+import TestSupport
+
+/// Drives one running stack: plays the human through the simulator and the agent through Redis,
+/// and times what happens in between.
+struct BenchDriver {
+    let stack: ConnectorStack
+    let redis: RedisClient
+    let reader: InboxReader
+    static let dm = DiscordSimulatorProcess.World.dm
+
+    init(stack: ConnectorStack) async throws {
+        self.stack = stack
+        self.redis = RedisClient(url: try RedisURL(parsing: stack.redis.url), timeout: .seconds(30), name: "bench")
+        self.reader = try await InboxReader(url: stack.redis.url, stream: BusKeys.inbox("kasra"))
+    }
+
+    func memory() -> [String: (rss: Double, peak: Double)] {
+        stack.services.mapValues { Statistics.memory(pid: $0.pid) }
+    }
+
+    /// Simulator dispatch -> the record in the agent's inbox, one message at a time.
+    func inboundLatency(samples: Int) async throws -> [Int] {
+        var latencies: [Int] = []
+        for index in 0..<samples {
+            let content = "latency-\(index)"
+            let response = try await stack.simulator.control("POST", "/_sim/messages", body: ["channel_id": Self.dm, "content": content])
+            guard let dispatched = (try? JSON.decode(JSONValue.self, from: response.body))?["dispatched_at_us"]?.doubleValue else {
+                throw TestSupportError("no dispatched_at_us in \(response.bodyText)")
+            }
+            guard let arrived = await reader.waitFor(content: content, timeout: .seconds(5)) else {
+                throw TestSupportError("message \(content) did not reach the inbox")
+            }
+            latencies.append(arrived - Int(dispatched))
+        }
+        return latencies
+    }
+
+    /// The agent's record on the connector's inbox -> the simulator receives the POST, one at a time.
+    func replyLatency(samples: Int) async throws -> [Int] {
+        let requests = await reader.requestIDs(prefix: "latency-")
+        guard requests.count >= samples else { throw TestSupportError("only \(requests.count) requests to answer") }
+        var posted = try await postCount()
+        var latencies: [Int] = []
+        for index in 0..<samples {
+            let sent = Statistics.nowMicros()
+            try await redis.send("XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "text", "reply-\(index)", "ack_for", requests[index])
+            let post = try await waitForPost(index: posted, timeout: .seconds(5))
+            latencies.append(post - sent)
+            posted += 1
+        }
+        return latencies
+    }
+
+    /// Messages per second from the first dispatch to the last record in the inbox.
+    func inboundThroughput(messages: Int) async throws -> Double {
+        let before = await reader.count
+        var firstDispatch: Int?
+        var next = 0
+        while next < messages {
+            let batch = (next..<min(messages, next + 1_000)).map { ["channel_id": Self.dm, "content": "load-\($0)"] as [String: Any] }
+            let response = try await stack.simulator.control("POST", "/_sim/messages/batch", body: ["messages": batch])
+            if firstDispatch == nil {
+                firstDispatch = (try? JSON.decode(JSONValue.self, from: response.body))?["dispatched_at_us"].flatMap { value -> Int? in
+                    if case .array(let times) = value { return times.first?.doubleValue.map { Int($0) } }
+                    return nil
+                }
+            }
+            next += batch.count
+        }
+        guard let last = await reader.waitForCount(before + messages, timeout: .seconds(120)), let firstDispatch else {
+            throw TestSupportError("inbound load did not drain: \(await reader.count - before) of \(messages)")
+        }
+        return Double(messages) / (Double(last - firstDispatch) / 1_000_000)
+    }
+
+    /// Replies per second with Discord's limits lifted: from the first record on the connector's
+    /// inbox to the simulator receiving the last post.
+    func replyThroughput(replies: Int, channels: Int) async throws -> Double {
+        let targets = try await makeChannels(channels, paced: false)
+        let requests = try await seedRequests(replies, channels: targets)
+        let base = try await postCount()
+        let started = Statistics.nowMicros()
+        try await sendReplies(requests)
+        let last = try await waitForPost(index: base + replies - 1, timeout: .seconds(180))
+        return Double(replies) / (Double(last - started) / 1_000_000)
+    }
+
+    struct LimitedResult {
+        var postsPerSecond: Double
+        var allowedPerSecond: Double
+        var rateLimited: Int
+        var posted: Int
+    }
+
+    /// With Discord's limits on: posts per second achieved over the run, and 429s received.
+    func limitedRun(replies: Int, channels: Int, allowedPerSecond: Double) async throws -> LimitedResult {
+        let targets = try await makeChannels(channels, paced: true)
+        try await Task.sleep(for: .milliseconds(1_200))  // the channel creates count against the global limit too
+        let requests = try await seedRequests(replies, channels: targets)
+        let base = try await postCount()
+        try await sendReplies(requests)
+        let timeout = Duration.seconds(Int64(Double(replies) / allowedPerSecond) + 60)
+        _ = try await waitForPost(index: base + replies - 1, timeout: timeout)
+        let posts = try await stack.simulator.posts(afterIndex: base)
+        let times = posts.compactMap(\.receivedAtMicros).sorted()
+        let span = Double((times.last ?? 0) - (times.first ?? 0)) / 1_000_000
+        let stats = try await stack.simulator.stats()
+        return LimitedResult(
+            postsPerSecond: Double(times.count - 1) / max(span, 0.001),
+            allowedPerSecond: allowedPerSecond,
+            rateLimited: Int(stats["rate_limited"]?.doubleValue ?? -1),
+            posted: times.count
+        )
+    }
+
+    // MARK: Helpers
+
+    private func makeChannels(_ count: Int, paced: Bool) async throws -> [String] {
+        var ids: [String] = []
+        for index in 0..<count {
+            ids.append(try await stack.simulator.createChannel(name: "bench-\(index)-\(UUID().uuidString.prefix(4).lowercased())"))
+            if paced { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        return ids
+    }
+
+    /// Pending contexts written as Ingest would, spread over the channels.
+    private func seedRequests(_ count: Int, channels: [String]) async throws -> [String] {
+        var ids: [String] = []
+        var commands: [[String]] = []
+        for index in 0..<count {
+            let id = UUID().uuidString.lowercased()
+            ids.append(id)
+            let context = PendingContext(InboundMessage(
+                requestID: id, kind: .mention, guildID: DiscordSimulatorProcess.World.guildID, channelID: channels[index % channels.count],
+                threadID: "", messageID: "1", authorID: DiscordSimulatorProcess.World.human, authorName: "alice", content: "", timestamp: ""
+            ))
+            commands.append(["HSET", "discord:pending:\(id)"] + flattenFields(context.fields))
+            if commands.count == 500 {
+                _ = try await redis.pipeline(commands)
+                commands.removeAll()
+            }
+        }
+        if !commands.isEmpty { _ = try await redis.pipeline(commands) }
+        return ids
+    }
+
+    private func sendReplies(_ requests: [String]) async throws {
+        var commands: [[String]] = []
+        for (index, id) in requests.enumerated() {
+            commands.append(["XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "text", "bench reply \(index)", "ack_for", id])
+            if commands.count == 500 {
+                _ = try await redis.pipeline(commands)
+                commands.removeAll()
+            }
+        }
+        if !commands.isEmpty { _ = try await redis.pipeline(commands) }
+    }
+
+    private func postCount() async throws -> Int {
+        let response = try await stack.simulator.control("GET", "/_sim/posts?summary=1")
+        return Int((try? JSON.decode(JSONValue.self, from: response.body))?["count"]?.doubleValue ?? 0)
+    }
+
+    /// Waits for the post with this creation index and returns when the simulator received it.
+    private func waitForPost(index: Int, timeout: Duration) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await postCount() > index, let post = try await stack.simulator.posts(afterIndex: index).first, let received = post.receivedAtMicros {
+                return received
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        throw TestSupportError("post \(index) did not arrive within \(timeout)")
+    }
+}
+
+/// Reads an agent's inbox as it fills, stamping each record's arrival time.
+actor InboxReader {
+    private var arrivals: [String: Int] = [:]
+    private var requests: [(content: String, id: String)] = []
+    private(set) var count = 0
+    private(set) var lastArrival = 0
+    private var task: Task<Void, Never>?
+
+    init(url: String, stream: String) async throws {
+        let client = RedisClient(url: try RedisURL(parsing: url), timeout: .seconds(5), name: "bench-reader")
+        task = Task { [weak self] in
+            var last = "$"
+            while !Task.isCancelled {
+                guard let reply = try? await client.send("XREAD", "COUNT", "1000", "BLOCK", "1000", "STREAMS", stream, last),
+                      let entries = try? StreamEntry.fromRead(reply) else { continue }
+                let now = Statistics.nowMicros()
+                if let newest = entries.last?.id { last = newest }
+                await self?.record(entries, at: now)
+            }
+        }
+    }
+
+    deinit { task?.cancel() }
+
+    private func record(_ entries: [StreamEntry], at time: Int) {
+        for entry in entries {
+            let content = entry.fields["content"] ?? ""
+            arrivals[content] = time
+            if let id = entry.fields["request_id"] { requests.append((content, id)) }
+        }
+        count += entries.count
+        lastArrival = time
+    }
+
+    func requestIDs(prefix: String) -> [String] {
+        requests.filter { $0.content.hasPrefix(prefix) }.map(\.id)
+    }
+
+    func waitFor(content: String, timeout: Duration) async -> Int? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let time = arrivals[content] { return time }
+            try? await Task.sleep(for: .microseconds(200))
+        }
+        return nil
+    }
+
+    /// Waits until `target` records have arrived and returns when the last of them did.
+    func waitForCount(_ target: Int, timeout: Duration) async -> Int? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if count >= target { return lastArrival }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The figures of one benchmark run, and their table.
+struct BenchReport {
+    var baseline = Baseline()
+    var idleMemory: [String: (rss: Double, peak: Double)] = [:]
+    var loadMemory: [String: (rss: Double, peak: Double)] = [:]
+    var loadMemory3: [String: (rss: Double, peak: Double)] = [:]
+    var inboundLatency: [Int] = []
+    var replyLatency: [Int] = []
+    var inboundRate: Double = .nan
+    var replyRate1: Double = .nan
+    var replyRate3: Double = .nan
+    var limited: BenchDriver.LimitedResult?
+
+    func markdown(machine: String, quick: Bool) -> String {
+        func f(_ value: Double, _ digits: Int = 1) -> String { Statistics.format(value, digits) }
+        func pass(_ ok: Bool) -> String { ok ? "met" : "**missed**" }
+        let inP50 = Statistics.percentile(inboundLatency, 50), inP99 = Statistics.percentile(inboundLatency, 99)
+        let outP50 = Statistics.percentile(replyLatency, 50), outP99 = Statistics.percentile(replyLatency, 99)
+        let ratio = inboundRate / baseline.singleClient
+        var lines = [
+            "| measure | result | baseline (same run) | target | |",
+            "|---|---|---|---|---|",
+            "| inbound added latency p50 / p99 (simulator dispatch -> agent inbox record) | \(f(inP50, 2)) / \(f(inP99, 2)) ms | | p99 < 5 ms | \(pass(inP99 < 5)) |",
+            "| reply added latency p50 / p99 (agent record -> simulator receives the POST) | \(f(outP50, 2)) / \(f(outP99, 2)) ms | | p99 < 5 ms | \(pass(outP99 < 5)) |",
+            "| inbound sustained, messages/s | \(f(inboundRate, 0)) | redis-benchmark XADD, 1 client: \(f(baseline.singleClient, 0))/s; 50 clients: \(f(baseline.fiftyClients, 0))/s | >= 30% of 1-client XADD | \(f(ratio * 100, 0))%: \(pass(ratio >= 0.3)) |",
+            "| reply posts/s, limits lifted, 1 Replier | \(f(replyRate1, 0)) | | >= 5,000/s | \(pass(replyRate1 >= 5_000)) |",
+            "| reply posts/s, limits lifted, 3 Repliers | \(f(replyRate3, 0)) | | >= 5,000/s | \(pass(replyRate3 >= 5_000)) |",
+        ]
+        if let limited {
+            let fraction = limited.postsPerSecond / limited.allowedPerSecond
+            lines.append("| limits on (5/5 s per channel, 50/s global), 3 Repliers, 100 channels: posts/s | \(f(limited.postsPerSecond, 1)) of \(f(limited.allowedPerSecond, 0)) allowed (\(f(fraction * 100, 1))%), \(limited.posted) posts, \(limited.rateLimited) 429s | | >= 95%, zero 429s | \(pass(fraction >= 0.95 && limited.rateLimited == 0)) |")
+        }
+        for service in ["Ingest", "Dispatcher", "Replier"] {
+            let idle = idleMemory[service]?.rss ?? .nan
+            let peak = max(loadMemory[service]?.peak ?? .nan, loadMemory3["\(service)-0"]?.peak ?? loadMemory3[service]?.peak ?? 0)
+            lines.append("| \(service) RSS idle / peak under load | \(f(idle)) / \(f(peak)) MB | | <= 30 / <= 60 MB | \(pass(idle <= 30 && peak <= 60)) |")
+        }
+        return """
+        # Benchmarks
+
+        Command: `make bench` (release build; runs `.build/release/ConnectorBench --output BENCHMARKS.md`)\(quick ? " with --quick" : "").
+        Machine: \(machine).
+        Run: \(ISO8601DateFormatter().string(from: Date())). Everything (redis-server, the simulator, the
+        services and the load driver) shares this machine, so the figures include their contention.
+
+        \(lines.joined(separator: "\n"))
+
+        Latencies are wall-clock differences between timestamps taken by the simulator (dispatch,
+        receipt of the POST) and by the driver (its XREAD returning the inbox record, its XADD of the
+        reply); the driver's own XREAD wake-up is included in the inbound figure. Inbound throughput
+        is measured from the first dispatch of a 10,000-message burst to the last inbox record; reply
+        throughput from the first of 10,000 reply records to the simulator receiving the last post.
+
+        """
+    }
+}

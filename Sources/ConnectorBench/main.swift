@@ -1,0 +1,80 @@
+import Foundation
+import Shared
+import TestSupport
+
+// The connector's benchmark (`make bench`, release build): starts redis-server, the Discord
+// simulator and the services as real processes on this machine, drives messages through them,
+// and prints one table, with raw `redis-benchmark` XADD figures from the same run as the
+// baseline. Usage: ConnectorBench [--output BENCHMARKS.md] [--quick]
+
+let arguments = CommandLine.arguments
+let quick = arguments.contains("--quick")
+let outputPath = arguments.firstIndex(of: "--output").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+let sizes = BenchSizes(quick: quick)
+var report = BenchReport()
+
+func log(_ text: String) {
+    FileHandle.standardError.write(Data("bench: \(text)\n".utf8))
+}
+
+let quiet = ["LOG_LEVEL": "warning", "UNANSWERED_NOTICE_AFTER": "0", "CLAIM_IDLE_MS": "30000"]
+// "Limits lifted": the simulator allows 100,000 creates per second per channel (its headers
+// teach the connector so), and the connector's global limit is raised to match.
+let lifted = quiet.merging(["DISCORD_GLOBAL_RATE_LIMIT": "100000"]) { _, new in new }
+let liftedSimulator = ["--rate-limit", "100000/1"]
+
+do {
+    log("baseline: redis-benchmark XADD")
+    report.baseline = try await Baseline.measure(requests: sizes.baselineRequests)
+
+    log("stack 1: one Replier, Discord limits lifted")
+    try await ConnectorStack.with(label: "bench-1", environment: lifted, simulatorArguments: liftedSimulator, startingServices: true) { stack in
+        let driver = try await BenchDriver(stack: stack)
+        try await Task.sleep(for: .seconds(2))
+        report.idleMemory = driver.memory()
+        log("inbound latency (\(sizes.latencySamples) messages, one at a time)")
+        report.inboundLatency = try await driver.inboundLatency(samples: sizes.latencySamples)
+        log("reply latency (\(sizes.latencySamples) replies, one at a time)")
+        report.replyLatency = try await driver.replyLatency(samples: sizes.latencySamples)
+        log("inbound throughput (\(sizes.inboundMessages) messages)")
+        report.inboundRate = try await driver.inboundThroughput(messages: sizes.inboundMessages)
+        log("reply throughput, 1 Replier (\(sizes.replies) replies)")
+        report.replyRate1 = try await driver.replyThroughput(replies: sizes.replies, channels: 100)
+        report.loadMemory = driver.memory()
+    }
+
+    log("stack 2: three Repliers, Discord limits lifted")
+    try await ConnectorStack.with(label: "bench-3", environment: lifted, simulatorArguments: liftedSimulator) { stack in
+        try stack.start("Ingest")
+        try stack.start("Dispatcher")
+        for index in 0..<3 { try stack.start("Replier", as: "Replier-\(index)", environment: ["CONSUMER_NAME": "replier-\(index)"]) }
+        try await stack.waitForGateway(sessions: 1)
+        try await Task.sleep(for: .seconds(3))  // the partitions spread over the three
+        let driver = try await BenchDriver(stack: stack)
+        log("reply throughput, 3 Repliers (\(sizes.replies) replies)")
+        report.replyRate3 = try await driver.replyThroughput(replies: sizes.replies, channels: 100)
+        report.loadMemory3 = driver.memory()
+    }
+
+    log("stack 3: Discord-like limits (5 per 5 s per channel, 50/s global), three Repliers, 100 channels")
+    try await ConnectorStack.with(label: "bench-limits", environment: quiet, simulatorArguments: ["--global-limit", "50"]) { stack in
+        try stack.start("Ingest")
+        try stack.start("Dispatcher")
+        for index in 0..<3 { try stack.start("Replier", as: "Replier-\(index)", environment: ["CONSUMER_NAME": "replier-\(index)"]) }
+        try await stack.waitForGateway(sessions: 1)
+        try await Task.sleep(for: .seconds(3))
+        let driver = try await BenchDriver(stack: stack)
+        log("limited posting (\(sizes.limitedReplies) replies)")
+        report.limited = try await driver.limitedRun(replies: sizes.limitedReplies, channels: 100, allowedPerSecond: 50)
+    }
+} catch {
+    log("failed: \(error)")
+    exit(1)
+}
+
+let table = report.markdown(machine: MachineInfo.describe(), quick: quick)
+print(table)
+if let outputPath {
+    try table.write(toFile: outputPath, atomically: true, encoding: .utf8)
+    log("wrote \(outputPath)")
+}
