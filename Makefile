@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 SWIFT ?= swift
 
-.PHONY: run test build deps check clean
+.PHONY: run test build deps check clean bench fuzz
 
 ## run: install what is missing, build, and start the connector (with the simulator when no token is set)
 run: deps
@@ -16,6 +16,16 @@ build:
 
 deps:
 	@bash scripts/install-deps.sh
+
+## bench: release build, then the benchmark; writes BENCHMARKS.md
+bench: deps
+	$(SWIFT) build -c release --product ConnectorBench
+	for product in Ingest Dispatcher Replier DiscordSimulator; do $(SWIFT) build -c release --product $$product || exit 1; done
+	.build/release/ConnectorBench --output BENCHMARKS.md
+
+## fuzz: libFuzzer over the parsers that take outside input (1,000,000 inputs)
+fuzz:
+	bash Fuzz/run.sh
 
 ## check: validate the configuration the services would use, without connecting
 check:

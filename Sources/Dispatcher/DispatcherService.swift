@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Shared
 
@@ -22,6 +23,9 @@ struct DispatcherService {
             logger: logger
         )
         logger.info("dispatching \(keys.inbound) -> sos:inbox:<agent>", metadata: ["default_agent": "\(config.router.defaultAgent)", "mapped_channels": "\(config.router.channelAgents.count)"])
+        let journal = try config.inboxJSONLPath.map { try InboxJournal(path: $0) }
+        if let journal { logger.info("also appending delivered messages to \(journal.path)") }
+        let feedback = config.typingIndicator || config.receiptReaction != nil
         let router = config.router
         let connectorName = config.connectorAgentName
         await consumer.run { entry in
@@ -44,6 +48,15 @@ struct DispatcherService {
                 }
                 switch delivered {
                 case true?:
+                    if feedback {
+                        // The Replier shows "typing" (and the receipt reaction) while it waits.
+                        _ = try? await redis.send("ZADD", keys.typing, String(Int(Date().timeIntervalSince1970 * 1000)), message.requestID)
+                    }
+                    do {
+                        try journal?.append(record)
+                    } catch {
+                        logger.error("cannot append request \(message.requestID) to the JSONL sink: \(error)")
+                    }
                     logger.debug("delivered request \(message.requestID) to \(inbox)", metadata: ["kind": "\(message.kind.rawValue)", "message_id": "\(message.messageID)"])
                 case false?:
                     logger.notice("inbound entry \(entry.id) was already delivered by another consumer")

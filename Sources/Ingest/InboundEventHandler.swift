@@ -18,7 +18,7 @@ actor InboundEventHandler {
     private var lastEventAt: Date?
 
     init(botUserID: String, config: ConnectorConfig, keys: BusKeys, redis: RedisClient, directory: ChannelDirectory, catchUp: CatchUp, lastAlive: Date?, logger: Logger) {
-        self.policy = TriggerPolicy(botUserID: botUserID, router: config.router)
+        self.policy = TriggerPolicy(botUserID: botUserID, router: config.router, allowlist: config.allowlist)
         self.pendingTTL = config.pendingTTL
         self.noticeAfter = config.unansweredNoticeAfter
         self.keys = keys
@@ -83,6 +83,10 @@ actor InboundEventHandler {
         switch policy.decide(message: message, channelID: channelID, threadID: threadID) {
         case .drop(let reason):
             logger.debug("dropped message \(message.id): \(reason)")
+            return true
+        case .refuse(let reason):
+            logger.notice("refused message \(message.id): \(reason)")
+            _ = try? await redis.send("HINCRBY", keys.stats, "inbound_refused", "1")
             return true
         case .accept(let accepted):
             kind = accepted

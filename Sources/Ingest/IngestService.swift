@@ -43,6 +43,27 @@ struct IngestService {
         )
         let shardCount = config.shardCount
 
+        if config.inboundMode == .poll {
+            // One poller at a time, like one gateway session: a lease with one slot.
+            let poller = LeaseSet(
+                redis: leaseRedis, keyPrefix: keys.pollLeasePrefix, membersKey: keys.pollMembers,
+                count: 1, ttl: .milliseconds(config.gatewayLeaseMilliseconds), owner: owner, logger: logger
+            )
+            let limiter = SharedRateLimiter(redis: RedisClient(config: config, name: "ingest-ratelimit"), settings: .init(globalPerSecond: config.globalRateLimit), logger: logger)
+            try await poller.run { _ in
+                let handler = InboundEventHandler(
+                    botUserID: botUser.id, config: config, keys: keys, redis: redis, directory: directory,
+                    catchUp: catchUp, lastAlive: nil, logger: logger
+                )
+                let polling = PollingInbound(
+                    rest: rest, redis: redis, keys: keys, channels: config.router.channelAgents.keys.sorted(),
+                    interval: .seconds(config.pollInterval), directory: directory, limiter: limiter, logger: logger
+                )
+                await polling.run { message in await handler.accept(message) }
+            }
+            return
+        }
+
         // Each shard this copy holds runs its own gateway session; the others stand by.
         try await shards.run { shard in
             let store = RedisSessionStore(redis: redis, key: keys.gatewaySession(shard: shard), logger: logger)

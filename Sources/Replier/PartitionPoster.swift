@@ -9,6 +9,8 @@ struct PartitionPoster: Sendable {
     let keys: BusKeys
     let redis: RedisClient
     let poster: ReplyPoster
+    /// `PING_ASKER`: the first part of a reply pings the asker (and nobody else).
+    let pingAsker: Bool
     let logger: Logger
     let splitter = ReplySplitter()
 
@@ -24,7 +26,7 @@ struct PartitionPoster: Sendable {
                 nonce: ReplyNonce.make(stream: keys.replyInbox, entryID: reply.sourceEntry, chunk: index),
                 // Only the first part is a reply, so the asker is pinged once.
                 messageReference: index == 0 ? reference : nil,
-                allowedMentions: .init(repliedUser: index == 0 && reference != nil)
+                allowedMentions: .init(repliedUser: pingAsker && index == 0 && reference != nil)
             )
             switch await poster.post(message, to: reply.channelID) {
             case .posted:
@@ -39,7 +41,10 @@ struct PartitionPoster: Sendable {
         logger.debug("posted reply \(reply.sourceEntry) to channel \(reply.channelID)", metadata: ["parts": "\(chunks.count)", "from": "\(reply.from)"])
         // One round trip: the counter, and the request no longer waits for an unanswered notice.
         var bookkeeping = [["HINCRBY", keys.stats, "replies_posted", "1"]]
-        if !reply.requestID.isEmpty { bookkeeping.append(["ZREM", keys.unanswered, reply.requestID]) }
+        if !reply.requestID.isEmpty {
+            bookkeeping.append(["ZREM", keys.unanswered, reply.requestID])
+            bookkeeping.append(["ZREM", keys.typing, reply.requestID])
+        }
         _ = try? await redis.pipeline(bookkeeping)
         return .ack
     }

@@ -57,14 +57,25 @@ struct ReplierService {
             }
             group.addTask {
                 try await sequencerLease.run { _ in
-                    let router = ReplyRouter(keys: keys, redis: redis, channelsFile: config.channelsFile, signer: signer, partitions: partitions, logger: logger)
+                    let router = ReplyRouter(keys: keys, redis: redis, channelsFile: config.channelsFile, signer: signer, partitions: partitions, maxCharacters: config.maxReplyCharacters, logger: logger)
                     let consumer = StreamConsumer(
                         redis: RedisClient(config: config, name: "replier-sequencer"),
                         stream: keys.replyInbox, group: BusKeys.replierGroup, consumer: consumerName,
                         deadLetters: keys.deadLetters, claimIdle: .milliseconds(config.claimIdleMilliseconds),
                         maxDeliveries: config.maxDeliveries, takeOverOnStart: true, logger: logger
                     )
-                    await consumer.run { entry in await router.route(entry) }
+                    await withTaskGroup(of: Void.self) { work in
+                        if config.typingIndicator || config.receiptReaction != nil {
+                            let feedback = FeedbackLoop(
+                                redis: RedisClient(config: config, name: "replier-feedback"), keys: keys,
+                                rest: DiscordREST(apiBase: config.apiBase, token: token, http: HTTPClient(name: "discord-feedback")),
+                                limiter: limiter, typing: config.typingIndicator, reaction: config.receiptReaction,
+                                typingLimit: config.typingLimit, logger: logger
+                            )
+                            work.addTask { await feedback.run() }
+                        }
+                        work.addTask { await consumer.run { entry in await router.route(entry) } }
+                    }
                 }
             }
             group.addTask {
@@ -73,6 +84,7 @@ struct ReplierService {
                         keys: keys,
                         redis: RedisClient(config: config, name: "replier-p\(partition)"),
                         poster: ReplyPoster(rest: DiscordREST(apiBase: config.apiBase, token: token, http: HTTPClient(name: "discord-p\(partition)")), limiter: limiter, dryRun: config.dryRun, logger: logger),
+                        pingAsker: config.pingAsker,
                         logger: logger
                     )
                     let consumer = StreamConsumer(

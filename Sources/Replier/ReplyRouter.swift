@@ -11,6 +11,7 @@ struct ReplyRouter: Sendable {
     let channelsFile: String?
     let signer: CtxSigner
     let partitions: Int
+    let maxCharacters: Int
     let logger: Logger
 
     func route(_ entry: StreamEntry) async -> ConsumeOutcome {
@@ -57,6 +58,10 @@ struct ReplyRouter: Sendable {
 
         routed.text = ReplyTokens.strip(record.text)
         if let rig = record.rigName { routed.text = "[\(rig)] " + routed.text }
+        if routed.text.count > maxCharacters {
+            await count("replies_too_long")
+            return .deadLetter(reason: "reply of \(routed.text.count) characters is over MAX_REPLY_CHARS=\(maxCharacters); not posted (it would take \(ReplySplitter().split(routed.text).count) messages)")
+        }
         if routed.text.allSatisfy(\.isWhitespace) {
             logger.notice("reply \(entry.id) is empty once its tokens are removed; nothing to post")
             return .ack

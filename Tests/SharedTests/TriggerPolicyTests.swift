@@ -95,7 +95,7 @@ struct TriggerPolicyTests {
     func route(_ testCase: Case) {
         let actual: Expected
         switch Self.policy.decide(message: testCase.message, channelID: testCase.channelID, threadID: testCase.threadID) {
-        case .drop(let reason):
+        case .drop(let reason), .refuse(let reason):
             #expect(!reason.isEmpty)
             actual = .dropped
         case .accept(let kind):

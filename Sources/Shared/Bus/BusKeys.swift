@@ -29,6 +29,15 @@ public struct BusKeys: Sendable {
     /// after a lost session starts.
     public let cursors = "discord:cursors"
 
+    /// `INBOUND_MODE=poll`: per mapped channel, the newest message already looked at.
+    public let pollCursors = "discord:poll:cursors"
+    public let pollLeasePrefix = "discord:poll:lease:"
+    public let pollMembers = "discord:poll:members"
+
+    /// Requests delivered and not yet answered, scored by delivery time (ms): the channels where
+    /// the bot shows "typing".
+    public let typing = "discord:typing"
+
     /// Requests not yet answered, scored by when their "no answer yet" notice is due (ms).
     public let unanswered = "discord:unanswered"
 

@@ -46,6 +46,24 @@ public struct ConnectorConfig: Sendable {
     /// is lost, per channel.
     public var catchUpMaxAge: Int
     public var catchUpMaxMessages: Int
+    /// `ALLOWED_GUILDS`, `ALLOWED_CHANNELS`, `ALLOWED_USERS`: optional allowlists of ids.
+    public var allowlist: Allowlist
+    /// `PING_ASKER`: whether a reply pings the person who asked (through the reply itself).
+    public var pingAsker: Bool
+    /// `MAX_REPLY_CHARS`: a longer reply is not posted but dead-lettered, so that one runaway
+    /// agent cannot flood a channel.
+    public var maxReplyCharacters: Int
+    /// `INBOX_JSONL_PATH`: also append every delivered message to this file, one JSON line each.
+    public var inboxJSONLPath: String?
+    /// `INBOUND_MODE`: `gateway` (default) or `poll` (REST polling of the mapped channels).
+    public var inboundMode: InboundMode
+    public enum InboundMode: String, Sendable { case gateway, poll }
+    /// `TYPING_INDICATOR`: show "typing" in the channel from dispatch until the reply posts.
+    public var typingIndicator: Bool
+    /// `TYPING_LIMIT`: seconds after which the typing indicator is given up for a request.
+    public var typingLimit: Int
+    /// `RECEIPT_REACTION`: an emoji added to the human's message when it is delivered (off when empty).
+    public var receiptReaction: String?
     /// `SHARD_COUNT`: gateway shards, shared out among Ingest copies.
     public var shardCount: Int
     /// `REPLY_PARTITIONS`: the reply path's partitions (by channel), shared out among Replier copies.
@@ -151,6 +169,22 @@ public struct ConnectorConfig: Sendable {
         catchUpMaxAge = try positive("CATCHUP_MAX_AGE", default: 3_600, unit: "seconds")
         catchUpMaxMessages = try positive("CATCHUP_MAX_MESSAGES", default: 200, unit: "messages")
         shardCount = try positive("SHARD_COUNT", default: 1, unit: "shards")
+        allowlist = Allowlist(
+            guilds: try Allowlist.parseIDs(value("ALLOWED_GUILDS"), variable: "ALLOWED_GUILDS"),
+            channels: try Allowlist.parseIDs(value("ALLOWED_CHANNELS"), variable: "ALLOWED_CHANNELS"),
+            users: try Allowlist.parseIDs(value("ALLOWED_USERS"), variable: "ALLOWED_USERS")
+        )
+        pingAsker = try flag("PING_ASKER", default: true)
+        typingIndicator = try flag("TYPING_INDICATOR", default: true)
+        typingLimit = try positive("TYPING_LIMIT", default: 120, unit: "seconds")
+        receiptReaction = value("RECEIPT_REACTION")
+        maxReplyCharacters = try positive("MAX_REPLY_CHARS", default: 20_000, unit: "characters")
+        inboxJSONLPath = value("INBOX_JSONL_PATH")
+        let mode = value("INBOUND_MODE")?.lowercased() ?? "gateway"
+        guard let inboundMode = InboundMode(rawValue: mode) else {
+            throw ConfigError(variable: "INBOUND_MODE", problem: "expected gateway or poll, got '\(mode)'")
+        }
+        self.inboundMode = inboundMode
         replyPartitions = try positive("REPLY_PARTITIONS", default: 8, unit: "partitions")
         globalRateLimit = try positive("DISCORD_GLOBAL_RATE_LIMIT", default: 50, unit: "requests per second")
         channelsFile = value("CHANNELS_FILE")
@@ -194,6 +228,16 @@ public struct ConnectorConfig: Sendable {
             ("GATEWAY_LEASE_MS", String(gatewayLeaseMilliseconds)),
             ("CATCHUP_MAX_AGE", String(catchUpMaxAge)),
             ("CATCHUP_MAX_MESSAGES", String(catchUpMaxMessages)),
+            ("ALLOWED_GUILDS", allowlist.guilds.map { $0.sorted().joined(separator: ",") } ?? "(any)"),
+            ("ALLOWED_CHANNELS", allowlist.channels.map { $0.sorted().joined(separator: ",") } ?? "(any)"),
+            ("ALLOWED_USERS", allowlist.users.map { $0.sorted().joined(separator: ",") } ?? "(any)"),
+            ("PING_ASKER", pingAsker ? "1" : "0"),
+            ("TYPING_INDICATOR", typingIndicator ? "1" : "0"),
+            ("TYPING_LIMIT", String(typingLimit)),
+            ("RECEIPT_REACTION", receiptReaction ?? "(off)"),
+            ("MAX_REPLY_CHARS", String(maxReplyCharacters)),
+            ("INBOX_JSONL_PATH", inboxJSONLPath ?? "(off)"),
+            ("INBOUND_MODE", inboundMode.rawValue),
             ("SHARD_COUNT", String(shardCount)),
             ("REPLY_PARTITIONS", String(replyPartitions)),
             ("DISCORD_GLOBAL_RATE_LIMIT", String(globalRateLimit)),

@@ -2,15 +2,19 @@
 public struct TriggerPolicy: Sendable {
     public var botUserID: String
     public var router: AgentRouter
+    public var allowlist: Allowlist
 
-    public init(botUserID: String, router: AgentRouter) {
+    public init(botUserID: String, router: AgentRouter, allowlist: Allowlist = Allowlist()) {
         self.botUserID = botUserID
         self.router = router
+        self.allowlist = allowlist
     }
 
     public enum Decision: Equatable, Sendable {
         case accept(InboundMessage.Kind)
         case drop(reason: String)
+        /// Would have triggered, but is outside the allowlists: dropped and counted.
+        case refuse(reason: String)
     }
 
     /// - Parameters:
@@ -19,6 +23,9 @@ public struct TriggerPolicy: Sendable {
     public func decide(message: DiscordMessage, channelID: String, threadID: String) -> Decision {
         if message.author.bot == true || message.webhookID != nil || message.author.id == botUserID {
             return .drop(reason: "author is a bot or webhook")
+        }
+        if let reason = allowlist.refusal(guildID: message.guildID, channelID: channelID, threadID: threadID, authorID: message.author.id) {
+            return .refuse(reason: reason)
         }
         if message.guildID == nil { return .accept(.dm) }
         if message.mentions.contains(where: { $0.id == botUserID }) { return .accept(.mention) }
