@@ -48,6 +48,8 @@ struct ControlRoutes {
 
     private struct FaultsRequest: Decodable {
         var messageCreate: [Int]?
+        /// Answer with an HTML page instead of Discord's JSON error.
+        var html: Bool?
     }
 
     private struct PendingFaults: Encodable {
@@ -110,11 +112,22 @@ struct ControlRoutes {
         }
 
         sim.post("faults") { request, _ in
-            let statuses = try await request.decodeJSON(FaultsRequest.self).messageCreate ?? []
+            let faults = try await request.decodeJSON(FaultsRequest.self)
+            let statuses = faults.messageCreate ?? []
             guard statuses.allSatisfy({ (400...599).contains($0) }) else {
                 throw DiscordAPIError(status: .badRequest, body: .init(message: "fault statuses must be 400-599", code: 0))
             }
-            return try Response.json(PendingFaults(messageCreate: await world.queueMessageCreateFaults(statuses)))
+            return try Response.json(PendingFaults(messageCreate: await world.queueMessageCreateFaults(statuses, html: faults.html ?? false)))
+        }
+
+        sim.post("gateway/raw") { request, _ in
+            // The body, byte for byte, as one text frame: for testing how clients take bad frames.
+            let buffer = try await request.body.collect(upTo: 8 << 20)
+            return try Response.json(ConnectionsAffected(connections: await world.sendRaw(String(buffer: buffer))))
+        }
+
+        sim.get("feedback") { _, _ in
+            try Response.json(await world.feedbackLog())
         }
 
         sim.delete("channels/{channelId}") { _, context in

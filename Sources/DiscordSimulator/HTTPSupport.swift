@@ -16,9 +16,24 @@ struct DiscordAPIError: HTTPResponseError {
     let status: HTTPResponse.Status
     let body: Body
     var headers = HTTPFields()
+    /// An HTML page instead of Discord's JSON, as a proxy or load balancer in front of Discord
+    /// sends when things go wrong; clients must cope with it.
+    var html: String?
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        try Response.json(body, status: status, headers: headers)
+        if let html {
+            var fields = headers
+            fields[.contentType] = "text/html; charset=utf-8"
+            return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
+        return try Response.json(body, status: status, headers: headers)
+    }
+
+    /// The same error as an HTML page.
+    func asHTML() -> DiscordAPIError {
+        var copy = self
+        copy.html = "<html><head><title>\(status.code) \(status.reasonPhrase)</title></head><body><h1>\(status.code) \(status.reasonPhrase)</h1></body></html>"
+        return copy
     }
 
     /// The generic form Discord uses for errors that have no specific JSON error code.

@@ -26,6 +26,7 @@ struct RESTRoutes {
         api.get("channels/{channelId}/messages/{messageId}") { _, context in try await getMessage(context) }
         api.post("channels/{channelId}/messages") { request, context in try await createMessage(request, context) }
         api.post("channels/{channelId}/typing") { _, context in try await triggerTyping(context) }
+        api.put("channels/{channelId}/messages/{messageId}/reactions/{emoji}/@me") { _, context in try await addReaction(context) }
         api.get("guilds/{guildId}") { _, context in try await guild(context) }
         api.get("guilds/{guildId}/channels") { _, context in try await guildChannels(context) }
         api.post("guilds/{guildId}/channels") { request, context in try await createChannel(request, context) }
@@ -117,9 +118,19 @@ struct RESTRoutes {
 
     /// Typing indicators have no visible effect here, but a client may send them before replying.
     private func triggerTyping(_ context: BasicRequestContext) async throws -> Response {
-        guard await world.channel(try context.parameters.require("channelId")) != nil else {
+        let channelId = try context.parameters.require("channelId")
+        guard await world.channel(channelId) != nil else {
             throw DiscordAPIError.unknownChannel
         }
+        await world.recordTyping(in: channelId)
+        return Response(status: .noContent)
+    }
+
+    private func addReaction(_ context: BasicRequestContext) async throws -> Response {
+        let channelId = try context.parameters.require("channelId")
+        guard await world.channel(channelId) != nil else { throw DiscordAPIError.unknownChannel }
+        let emoji = try context.parameters.require("emoji").removingPercentEncoding ?? ""
+        await world.recordReaction(emoji, channelId: channelId, messageId: try context.parameters.require("messageId"))
         return Response(status: .noContent)
     }
 

@@ -126,7 +126,9 @@ actor World {
     private var postIndexByNonce: [NonceKey: Int] = [:]
     private var stats = SimulatorStats()
     /// Statuses to answer the next message creates with, before any real work.
-    private var messageCreateFaults: [Int] = []
+    private var messageCreateFaults: [InjectedFault] = []
+    /// Typing calls and reactions the bot made, for tests of the connector's feedback.
+    private var feedback = Feedback()
     private var rateLimiter: RateLimiter?
     private var globalLimiter: RateLimiter?
     private var identifyLimiter: IdentifyLimiter
@@ -237,7 +239,10 @@ actor World {
     ) -> MessageCreateOutcome {
         stats.messageCreates += 1
         if !messageCreateFaults.isEmpty {
-            return injectedFault(messageCreateFaults.removeFirst(), channelId: channelId, now: now)
+            let fault = messageCreateFaults.removeFirst()
+            var outcome = injectedFault(fault.status, channelId: channelId, now: now)
+            if fault.html, case .failure(let error) = outcome.result { outcome.result = .failure(error.asHTML()) }
+            return outcome
         }
         guard let channel = channels[channelId] else {
             return MessageCreateOutcome(result: .failure(.unknownChannel))
@@ -484,9 +489,9 @@ actor World {
     }
 
     /// Appends to the message-create fault queue; returns the whole pending queue.
-    func queueMessageCreateFaults(_ statuses: [Int]) -> [Int] {
-        messageCreateFaults.append(contentsOf: statuses)
-        return messageCreateFaults
+    func queueMessageCreateFaults(_ statuses: [Int], html: Bool = false) -> [Int] {
+        messageCreateFaults.append(contentsOf: statuses.map { InjectedFault(status: $0, html: html) })
+        return messageCreateFaults.map(\.status)
     }
 
     /// Removes a channel so that later calls on it get 404 Unknown Channel.
@@ -517,10 +522,26 @@ actor World {
         postIndexByNonce.removeAll()
         stats = SimulatorStats()
         messageCreateFaults.removeAll()
+        feedback = Feedback()
         rateLimiter?.reset()
         globalLimiter?.reset()
         identifyLimiter.reset()
     }
+
+    /// Sends a frame exactly as given (malformed on purpose, say) to every open connection.
+    func sendRaw(_ text: String) -> Int {
+        gateway.sendToAll(.text(text))
+    }
+
+    func recordTyping(in channelId: Snowflake, at: Date = Date()) {
+        feedback.typing.append(.init(channelId: channelId, atUs: Int64(at.timeIntervalSince1970 * 1_000_000)))
+    }
+
+    func recordReaction(_ emoji: String, channelId: Snowflake, messageId: Snowflake) {
+        feedback.reactions.append(.init(channelId: channelId, messageId: messageId, emoji: emoji))
+    }
+
+    func feedbackLog() -> Feedback { feedback }
 
     func sendReconnect() -> Int {
         gateway.sendToAll(.text(GatewayPayload.reconnect))
@@ -682,4 +703,27 @@ private struct ReadyEvent: Encodable {
     var presences: [JSONValue] = []
     var guildJoinRequests: [JSONValue] = []
     var geoOrderedRtcRegions: [String] = []
+}
+
+/// A queued message-create failure: its status, and whether it comes as an HTML page.
+struct InjectedFault: Sendable {
+    var status: Int
+    var html: Bool
+}
+
+/// What the bot did besides posting: typing calls and reactions.
+struct Feedback: Encodable, Sendable {
+    struct Typing: Encodable, Sendable {
+        var channelId: Snowflake
+        var atUs: Int64
+    }
+
+    struct Reaction: Encodable, Sendable {
+        var channelId: Snowflake
+        var messageId: Snowflake
+        var emoji: String
+    }
+
+    var typing: [Typing] = []
+    var reactions: [Reaction] = []
 }

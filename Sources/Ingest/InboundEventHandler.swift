@@ -60,6 +60,7 @@ actor InboundEventHandler {
         } catch {
             // A payload we cannot read is skipped, loudly; the session carries on.
             logger.error("skipping \(event.name) (seq \(event.sequence)): cannot decode its payload: \(error)")
+            _ = try? await redis.send("HINCRBY", keys.stats, "gateway_events_undecodable", "1")
         }
         return true
     }

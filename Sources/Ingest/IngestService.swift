@@ -78,6 +78,7 @@ struct IngestService {
                 store: store,
                 resumable: await store.load(),
                 identifyGate: { await Self.waitForIdentifySlot(redis: leaseRedis, key: keys.identifySlot(shard % maxConcurrency), owner: owner) },
+                onMalformedFrame: { _ in _ = try? await redis.send("HINCRBY", keys.stats, "gateway_frames_malformed", "1") },
                 logger: logger
             ) { event in
                 await handler.handle(event)

@@ -80,9 +80,20 @@ public final class DiscordSimulatorProcess: Sendable {
         try JSON.decode(JSONValue.self, from: try await control("GET", "/_sim/stats").body)
     }
 
-    /// Makes the next message creates answer with these statuses (500, 429, ...).
-    public func injectFaults(messageCreate statuses: [Int]) async throws {
-        _ = try await control("POST", "/_sim/faults", body: ["message_create": statuses])
+    /// Makes the next message creates answer with these statuses (500, 429, ...), as Discord's
+    /// JSON errors or, with `html`, as the HTML page a proxy in front of Discord would send.
+    public func injectFaults(messageCreate statuses: [Int], html: Bool = false) async throws {
+        _ = try await control("POST", "/_sim/faults", body: ["message_create": statuses, "html": html])
+    }
+
+    /// Sends `text` as one gateway frame, exactly as given, to every connection.
+    public func sendRawFrame(_ text: String) async throws {
+        _ = try await http.request(method: "POST", url: "http://127.0.0.1:\(port)/_sim/gateway/raw", headers: [:], body: Data(text.utf8))
+    }
+
+    /// Typing calls and reactions the bot made.
+    public func feedback() async throws -> JSONValue {
+        try JSON.decode(JSONValue.self, from: try await control("GET", "/_sim/feedback").body)
     }
 
     /// Creates a text channel in the fixed guild through the REST API, as a bot would.

@@ -39,7 +39,8 @@ struct ReplyResolutionTests {
         Case(name: "ack_for field, upper case", record: reply("done", ackFor: id.uppercased()), outcome: .request(id)),
         Case(name: "ack_for field wins over text", record: reply("done {ack_for:\(other)}", ackFor: id), outcome: .request(id)),
         Case(name: "first of several acks", record: reply("{ack_for:\(id)} then {ack_for:\(other)}"), outcome: .request(id)),
-        Case(name: "ack wins over ctx", record: reply("{ack_for:\(other)}\n\(signedBlock)"), outcome: .request(other)),
+        // The signed block cannot be forged; a text ack may have been planted by a human and echoed.
+        Case(name: "a signed ctx block wins over a text ack", record: reply("{ack_for:\(other)}\n\(signedBlock)"), outcome: .request(id)),
         Case(name: "signed ctx only", record: reply("done\n\(signedBlock)"), outcome: .request(id)),
         Case(name: "signed ctx after garbage ctx", record: reply("[ctx:junk]\n\(signedBlock)"), outcome: .request(id)),
         Case(name: "ctx tampered by one character", record: reply("done\n\(tamperedBlock)"), outcome: .unroutable),

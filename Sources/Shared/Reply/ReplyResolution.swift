@@ -1,8 +1,13 @@
 import Crypto
 import Foundation
 
-/// Which request an agent's reply answers (CONTRACT section 3): the `ack_for` field, else the
-/// first `{ack_for:<uuid>}` in the text, else a ctx block this connector signed.
+/// Which request an agent's reply answers (CONTRACT section 3).
+///
+/// In order of trust: the `ack_for` field (set deliberately by the agent's program); an
+/// explicit `channel_id`/`channel_name` (an outbound message, CONTRACT section 4); a ctx block
+/// this connector signed (it cannot be forged, so it wins over any `{ack_for:…}` the text
+/// contains: an agent that echoes a human's message may echo a planted token with it); and only
+/// then the first `{ack_for:<uuid>}` in the text.
 public enum ReplyResolution: Equatable, Sendable {
     case request(String)
     /// Not a reply at all: a message for a channel (CONTRACT section 4).
@@ -17,11 +22,11 @@ public enum ReplyResolution: Equatable, Sendable {
         }
         // An explicit channel (CONTRACT section 4) wins over tokens the text may quote.
         if record.channelID != nil || record.channelName != nil { return .outbound }
-        if let id = ReplyTokens.ackIDs(in: record.text).first { return .request(id) }
         let tokens = ReplyTokens.ctxTokens(in: record.text)
         for token in tokens {
             if let id = signer.verify(token) { return .request(id) }
         }
+        if let id = ReplyTokens.ackIDs(in: record.text).first { return .request(id) }
         if !tokens.isEmpty { return .unroutable(reason: "ctx block not signed by this connector") }
         return .unroutable(reason: "no ack_for and no ctx block")
     }

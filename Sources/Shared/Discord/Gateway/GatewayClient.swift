@@ -42,6 +42,8 @@ public actor GatewayClient {
     /// across every process of the bot.
     public typealias IdentifyGate = @Sendable () async -> Void
     private let identifyGate: IdentifyGate?
+    /// Told of each frame that could not be decoded (after it was logged and skipped).
+    private let onMalformedFrame: (@Sendable (String) async -> Void)?
 
     public init(
         token: String,
@@ -50,9 +52,11 @@ public actor GatewayClient {
         store: any GatewaySessionStore,
         resumable: GatewaySession.Resumable?,
         identifyGate: IdentifyGate? = nil,
+        onMalformedFrame: (@Sendable (String) async -> Void)? = nil,
         logger: Logger,
         onDispatch: @escaping DispatchHandler
     ) {
+        self.onMalformedFrame = onMalformedFrame
         self.session = GatewaySession(token: token, resumable: resumable, shard: shard)
         self.identifyGate = identifyGate
         self.gatewayURL = gatewayURL
@@ -144,6 +148,7 @@ public actor GatewayClient {
             frame = try GatewayFrame.decode(text)
         } catch {
             logger.error("skipping a malformed gateway frame: \(error)", metadata: ["bytes": "\(text.utf8.count)"])
+            await onMalformedFrame?(error.description)
             return false
         }
         if frame.opcode == GatewayOpcode.hello.rawValue, session.resumable == nil, let identifyGate {
