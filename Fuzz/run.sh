@@ -88,7 +88,7 @@ status=0
     -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$@" \
     "$build/corpus" "$here/corpus") > "$log" 2>&1 || status=$?
 
-grep -E "^(INFO: (Seed|Running with|Loaded|-max_len)|#[0-9]+ +(INITED|DONE|pulse)|Done [0-9]+ runs|stat::)" "$log" | tail -40 || true
+grep -E "^(INFO: (Seed|Running with|Loaded|-max_len)|#[0-9]+[[:space:]]+(INITED|DONE)|Done [0-9]+ runs|stat::)" "$log" | tail -40 || true
 if [ "$status" -ne 0 ]; then
     echo "== FAILED (libFuzzer exit $status): stack and input below, full log in $log"
     grep -B2 -A60 -E "(ERROR: libFuzzer|ERROR: AddressSanitizer|Fatal error|fuzz invariant broken|ALARM)" "$log" | head -120 || tail -80 "$log"

@@ -48,6 +48,7 @@ struct DispatcherService {
                 }
                 switch delivered {
                 case true?:
+                    ConnectorMetrics.dispatcherDelivered.increment()
                     if feedback {
                         // The Replier shows "typing" (and the receipt reaction) while it waits.
                         _ = try? await redis.send("ZADD", keys.typing, String(Int(Date().timeIntervalSince1970 * 1000)), message.requestID)

@@ -84,10 +84,12 @@ actor InboundEventHandler {
         switch policy.decide(message: message, channelID: channelID, threadID: threadID) {
         case .drop(let reason):
             logger.debug("dropped message \(message.id): \(reason)")
+            ConnectorMetrics.ingestDropped.increment()
             return true
         case .refuse(let reason):
             logger.notice("refused message \(message.id): \(reason)")
             _ = try? await redis.send("HINCRBY", keys.stats, "inbound_refused", "1")
+            ConnectorMetrics.ingestRefused.increment()
             return true
         case .accept(let accepted):
             kind = accepted
@@ -120,8 +122,10 @@ actor InboundEventHandler {
             switch written {
             case true?:
                 logger.debug("accepted message \(message.id) as \(kind.rawValue)", metadata: ["request_id": "\(inbound.requestID)", "channel": "\(inbound.replyChannelID)"])
+                ConnectorMetrics.ingestAccepted.increment()
             case false?:
                 logger.info("message \(message.id) was already accepted; not forwarding it twice")
+                ConnectorMetrics.ingestDuplicates.increment()
             case nil:
                 logger.warning("stopped before message \(message.id) was written; a resume will replay it")
                 return false

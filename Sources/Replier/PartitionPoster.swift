@@ -46,10 +46,12 @@ struct PartitionPoster: Sendable {
             bookkeeping.append(["ZREM", keys.typing, reply.requestID])
         }
         _ = try? await redis.pipeline(bookkeeping)
+        ConnectorMetrics.replierPosted.increment()
         return .ack
     }
 
     private func count(_ counter: String) async {
+        ConnectorMetrics.replierStat(counter).increment()
         _ = try? await redis.send("HINCRBY", keys.stats, counter, "1")
     }
 }

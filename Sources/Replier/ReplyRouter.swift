@@ -76,6 +76,7 @@ struct ReplyRouter: Sendable {
                 ).int == 1
             }
             guard moved != nil else { return .leavePending }
+            ConnectorMetrics.replierRouted.increment()
             return .alreadyAcknowledged
         } catch {
             return .deadLetter(reason: "cannot route to \(keys.replyPartition(partition)): \(error)")
@@ -111,6 +112,7 @@ struct ReplyRouter: Sendable {
     }
 
     private func count(_ counter: String) async {
+        ConnectorMetrics.replierStat(counter).increment()
         _ = try? await redis.send("HINCRBY", keys.stats, counter, "1")
     }
 }

@@ -41,6 +41,7 @@ struct UnansweredNotices: Sendable {
         case .posted:
             logger.notice("posted an unanswered notice for request \(requestID)", metadata: ["agent": "\(agent)"])
             _ = try? await redis.send("HINCRBY", keys.stats, "unanswered_notices", "1")
+            ConnectorMetrics.replierUnansweredNotices.increment()
         case .rejected(let status, let body):
             logger.warning("cannot post the unanswered notice for request \(requestID): \(status) \(body)")
         case .cancelled:

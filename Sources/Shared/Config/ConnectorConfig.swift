@@ -32,6 +32,13 @@ public struct ConnectorConfig: Sendable {
     public var ctxSigningKey: String?
     /// `LOG_LEVEL`: trace, debug, info, notice, warning, error or critical.
     public var logLevel: String
+    /// `LOG_FORMAT`, `METRICS_PORT`, `METRICS_HOST` (docs/OBSERVABILITY.md): logs as text lines
+    /// or one JSON object per line; the port of `/metrics`, `/healthz` and `/readyz` (nil: no
+    /// HTTP endpoint; 0: any free port, logged at start) and the address it binds.
+    public var logFormat: LogFormat
+    public enum LogFormat: String, Sendable { case text, json }
+    public var metricsPort: Int?
+    public var metricsHost: String
     /// `CLAIM_IDLE_MS`: a pending bus entry idle this long is taken over from its (dead) consumer.
     public var claimIdleMilliseconds: Int
     /// `MAX_DELIVERIES`: an entry delivered more often than this goes to the dead-letter stream.
@@ -149,6 +156,23 @@ public struct ConnectorConfig: Sendable {
         guard levels.contains(logLevel) else {
             throw ConfigError(variable: "LOG_LEVEL", problem: "expected one of \(levels.joined(separator: ", ")), got '\(logLevel)'")
         }
+        let format = value("LOG_FORMAT")?.lowercased() ?? "text"
+        guard let logFormat = LogFormat(rawValue: format) else {
+            throw ConfigError(variable: "LOG_FORMAT", problem: "expected text or json, got '\(format)'")
+        }
+        self.logFormat = logFormat
+        if let raw = value("METRICS_PORT") {
+            guard let port = Int(raw), (0...65_535).contains(port) else {
+                throw ConfigError(variable: "METRICS_PORT", problem: "expected a TCP port number 0-65535 (0 picks a free port; leave it unset for no HTTP endpoint), got '\(raw)'")
+            }
+            metricsPort = port
+        } else {
+            metricsPort = nil
+        }
+        metricsHost = value("METRICS_HOST") ?? "0.0.0.0"
+        guard !metricsHost.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+            throw ConfigError(variable: "METRICS_HOST", problem: "expected an IP address or host name to bind, got '\(metricsHost)'")
+        }
         claimIdleMilliseconds = try positive("CLAIM_IDLE_MS", default: 30_000, unit: "milliseconds")
         maxDeliveries = try positive("MAX_DELIVERIES", default: 10, unit: "deliveries")
         if let raw = value("UNANSWERED_NOTICE_AFTER") {
@@ -222,6 +246,9 @@ public struct ConnectorConfig: Sendable {
             ("DISCORD_GATEWAY_URL", gatewayURL ?? "(from GET /gateway/bot)"),
             ("CTX_SIGNING_KEY", ctxSigningKey == nil ? "(generated, kept in Redis)" : redacted(ctxSigningKey)),
             ("LOG_LEVEL", logLevel),
+            ("LOG_FORMAT", logFormat.rawValue),
+            ("METRICS_PORT", metricsPort.map(String.init) ?? "(off)"),
+            ("METRICS_HOST", metricsHost),
             ("CLAIM_IDLE_MS", String(claimIdleMilliseconds)),
             ("MAX_DELIVERIES", String(maxDeliveries)),
             ("UNANSWERED_NOTICE_AFTER", String(unansweredNoticeAfter)),

@@ -18,7 +18,7 @@ public enum ObservabilityServer {
     public static let paths = ["/metrics", "/healthz", "/readyz"]
 
     /// The server, to be run in the service group.
-    public static func make(config: ConnectorConfig, port: Int, registry: PrometheusCollectorRegistry, logger: Logger) -> some Service {
+    public static func make(config: ConnectorConfig, port: Int, registry: PrometheusCollectorRegistry, logger: Logger) -> some Service & CustomStringConvertible {
         let redis = RedisClient(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(1), name: "readiness")
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
@@ -39,7 +39,7 @@ public enum ObservabilityServer {
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .warning)
         let host = config.metricsHost
-        return Application(
+        let application = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
@@ -48,6 +48,14 @@ public enum ObservabilityServer {
             },
             logger: serverLogger
         )
+        return Named(base: application, description: "ObservabilityServer")
+    }
+
+    /// ServiceLifecycle logs services by `description`; this keeps Hummingbird's out of the logs.
+    struct Named<Base: Service>: Service, CustomStringConvertible {
+        let base: Base
+        let description: String
+        func run() async throws { try await base.run() }
     }
 
     /// Nil when the service is ready, else why not.

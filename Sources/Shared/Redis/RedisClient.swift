@@ -100,6 +100,7 @@ extension RedisClient {
                 if failing { logger.notice("Redis is reachable again; resuming \(what)") }
                 return result
             } catch where error.kind == .connection {
+                ConnectorMetrics.redisErrors.increment()
                 if !failing {
                     logger.error("Redis unreachable while \(what): \(error.message); retrying with backoff (nothing acknowledged is lost)")
                     failing = true

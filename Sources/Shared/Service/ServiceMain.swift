@@ -3,8 +3,10 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// The shared entry point of every executable: parses `--check` and `--help`, loads and
-/// validates the configuration, sets up logging, and runs the service until SIGTERM or SIGINT.
+/// The shared entry point of every executable: parses `--check`, `--healthcheck` and `--help`,
+/// loads and validates the configuration, sets up logging (`LOG_FORMAT`) and, with
+/// `METRICS_PORT`, metrics and the `/metrics`, `/healthz`, `/readyz` endpoint, and runs the
+/// service until SIGTERM or SIGINT.
 public enum ServiceMain {
     public struct Options: Sendable {
         public var name: String
@@ -25,16 +27,18 @@ public enum ServiceMain {
             print("""
             \(options.name): \(options.summary)
 
-            Usage: \(options.name) [--check]
-              --check   validate the configuration, print it with secrets redacted, and exit
-                        (non-zero on error); touches no network.
+            Usage: \(options.name) [--check | --healthcheck]
+              --check         validate the configuration, print it with secrets redacted, and
+                              exit (non-zero on error); touches no network.
+              --healthcheck   GET the running service's own /healthz (METRICS_PORT) and exit 0
+                              on 200, 1 otherwise: a health check for images without curl.
 
             Configuration comes from the environment and a .env file in the working directory;
             see the README's configuration table.
             """)
             exit(0)
         }
-        if let unknown = arguments.first(where: { $0 != "--check" }) {
+        if let unknown = arguments.first(where: { $0 != "--check" && $0 != "--healthcheck" }) {
             FileHandle.standardError.write(Data("\(options.name): unknown argument '\(unknown)' (try --help)\n".utf8))
             exit(2)
         }
@@ -53,14 +57,37 @@ public enum ServiceMain {
             print(config.redactedDescription)
             exit(0)
         }
+        if arguments.contains("--healthcheck") {
+            let (code, message) = await ObservabilityServer.probe(config: config)
+            print("\(options.name): \(message)")
+            exit(code)
+        }
 
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        switch config.logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: options.name)
+
+        // Metrics are recorded only when something can read them; otherwise counters are no-ops.
+        var observability: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let port = config.metricsPort {
+            ConnectorMetrics.bootstrap(service: options.name)
+            let server = ObservabilityServer.make(config: config, port: port, registry: ConnectorMetrics.registry, logger: logger)
+            // First in the group, so it is shut down last: /metrics stays up while the service drains.
+            observability.append(.init(service: server))
+        }
 
         let service = ClosureService(config: config, logger: logger, body: body)
         let heartbeat = HeartbeatService(
@@ -70,7 +97,7 @@ public enum ServiceMain {
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: observability + [
                     .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: heartbeat),
                 ],

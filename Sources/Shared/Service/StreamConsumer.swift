@@ -198,6 +198,7 @@ public struct StreamConsumer: Sendable {
                         ["EXEC"],
                     ])
                     if case .error(let message) = replies.last ?? .null { throw RedisError(.server, message) }
+                    ConnectorMetrics.deadLetters(group: group).increment()
                 }
             }
         } catch {
