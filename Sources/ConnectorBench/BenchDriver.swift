@@ -20,6 +20,18 @@ struct BenchDriver {
         stack.services.mapValues { Statistics.memory(pid: $0.pid) }
     }
 
+    func memorySplit() -> [String: (anon: Double, file: Double)] {
+        stack.services.mapValues { Statistics.memorySplit(pid: $0.pid) }
+    }
+
+    /// CPU seconds used so far by each service, the simulator and redis-server.
+    func cpu() -> [String: Double] {
+        var seconds = stack.services.mapValues { Statistics.cpuSeconds(pid: $0.pid) }
+        seconds["simulator"] = Statistics.cpuSeconds(pid: stack.simulator.process.pid)
+        seconds["redis-server"] = Statistics.cpuSeconds(pid: stack.redis.process.pid)
+        return seconds
+    }
+
     /// Simulator dispatch -> the record in the agent's inbox, one message at a time.
     func inboundLatency(samples: Int) async throws -> [Int] {
         var latencies: [Int] = []

@@ -12,6 +12,16 @@ struct BenchReport {
     var replyRate1: Double = .nan
     var replyRate3: Double = .nan
     var limited: BenchDriver.LimitedResult?
+    var idleMemorySplit: [String: (anon: Double, file: Double)] = [:]
+    /// CPU milliseconds per 1,000 messages, per process, during the throughput phases.
+    var inboundCPU: [String: Double] = [:]
+    var replyCPU: [String: Double] = [:]
+
+    static func cpuPerThousand(before: [String: Double], after: [String: Double], count: Int) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for (name, end) in after { result[name] = (end - (before[name] ?? end)) * 1000 / Double(count) * 1000 }
+        return result
+    }
 
     func markdown(machine: String, quick: Bool) -> String {
         func f(_ value: Double, _ digits: Int = 1) -> String { Statistics.format(value, digits) }
@@ -35,8 +45,15 @@ struct BenchReport {
         for service in ["Ingest", "Dispatcher", "Replier"] {
             let idle = idleMemory[service]?.rss ?? .nan
             let peak = max(loadMemory[service]?.peak ?? .nan, loadMemory3["\(service)-0"]?.peak ?? loadMemory3[service]?.peak ?? 0)
-            lines.append("| \(service) RSS idle / peak under load | \(f(idle)) / \(f(peak)) MB | | <= 30 / <= 60 MB | \(pass(idle <= 30 && peak <= 60)) |")
+            let split = idleMemorySplit[service]
+            lines.append("| \(service) RSS idle / peak under load | \(f(idle)) / \(f(peak)) MB (idle: \(f(split?.anon ?? .nan)) MB anonymous, \(f(split?.file ?? .nan)) MB file-backed) | | <= 30 / <= 60 MB | \(pass(idle <= 30 && peak <= 60)) |")
         }
+        func cpuLine(_ title: String, _ cpu: [String: Double]) -> String {
+            let order = ["Ingest", "Dispatcher", "Replier", "simulator", "redis-server"]
+            return "| \(title) | " + order.map { "\($0) \(f(cpu[$0] ?? .nan, 0))" }.joined(separator: ", ") + " | | | |"
+        }
+        lines.append(cpuLine("CPU ms per 1,000 messages, inbound burst", inboundCPU))
+        lines.append(cpuLine("CPU ms per 1,000 replies, 1 Replier", replyCPU))
         return """
         # Benchmarks
 

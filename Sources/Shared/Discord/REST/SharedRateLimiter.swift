@@ -130,12 +130,12 @@ public struct SharedRateLimiter: Sendable {
     end
     -- The route's bucket, learned from X-RateLimit-Bucket, or a cold-start bucket. Both limits
     -- are kept as sliding windows of send times, which never burst across a window boundary,
-    -- and so stay within Discord's fixed windows whenever they open; each send counts 50 ms
-    -- longer than the window, a margin for the trip to Discord.
+    -- and so stay within Discord's fixed windows whenever they open; each send counts 10 ms
+    -- longer than the window, and counts from when Discord answered (see record).
     local bucket = redis.call('GET', p .. 'route:' .. route) or ('cold:' .. route)
     local state = p .. 'bucket:' .. bucket .. ':' .. major
     local limit = tonumber(redis.call('HGET', state, 'limit') or coldLimit)
-    local span = tonumber(redis.call('HGET', state, 'window') or coldWindow) + 50
+    local span = tonumber(redis.call('HGET', state, 'window') or coldWindow) + 10
     local pausedUntil = tonumber(redis.call('HGET', state, 'paused_until') or '0')
     if now < pausedUntil then return pausedUntil - now end
     local bucketSent = state .. ':sent'
@@ -146,11 +146,12 @@ public struct SharedRateLimiter: Sendable {
     end
     -- The global limit over any sliding second: the send times of the last second's requests.
     local sent = p .. 'global:sent'
-    -- A request counts for 1020 ms: a little margin for the trip to Discord.
-    redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - 1020)
+    -- A request counts for 1005 ms after Discord answered it (record moves its time), so the
+    -- trip there needs no margin; 5 ms covers clock granularity.
+    redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - 1005)
     if redis.call('ZCARD', sent) >= globalLimit then
         local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
-        return math.max(1, tonumber(oldest[2]) + 1020 - now)
+        return math.max(1, tonumber(oldest[2]) + 1005 - now)
     end
     local id = now .. ':' .. redis.call('INCR', p .. 'global:seq')
     redis.call('ZADD', sent, now, id)
