@@ -75,5 +75,8 @@ ENV PATH="/app:${PATH}"
 USER 10001:10001
 
 # No ENTRYPOINT: the command names the service, e.g. `/app/Ingest`, `/app/Dispatcher`,
-# `/app/Replier`, optionally with `--check` (validate the configuration and exit).
+# `/app/Replier`, optionally with `--check` (validate the configuration and exit) or
+# `--healthcheck` (GET the running service's /healthz on METRICS_PORT; compose.yaml's health
+# checks use it, as this image has no curl: the binaries' own libcurl client does the request).
+# With METRICS_PORT set, each service serves /metrics, /healthz and /readyz on that port.
 CMD ["/app/Replier", "--help"]

@@ -64,7 +64,9 @@ let package = Package(
                 // Observability: /metrics, /healthz, /readyz (Sources/Shared/Observability).
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                // The HTTP/1.1 server alone (no router, no date cache), for the three endpoints.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

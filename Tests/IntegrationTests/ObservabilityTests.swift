@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 import Testing
 import TestSupport
@@ -204,5 +205,37 @@ struct ObservabilityTests {
             #expect(code == 0, "\(output)")
             #expect(output.contains("/healthz: 200"))
         }
+    }
+
+    @Test("the JSON log handler escapes what it writes and keeps metadata as fields")
+    func jsonHandlerEscapes() throws {
+        final class Lines: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [String] = []
+            func append(_ line: String) { lock.withLock { all.append(line) } }
+        }
+        let lines = Lines()
+        var handler = JSONLogHandler(label: "Replier", write: { lines.append($0) })
+        handler.logLevel = .debug
+        handler[metadataKey: "request_id"] = "abc"
+        let logger = Logger(label: "Replier") { _ in handler }
+        logger.debug("a \"quoted\" word,\na newline, a tab\t, a bell \u{07} and ünïcödé", metadata: [
+            "message": "shadowing", "nested": ["list": ["1", "2"], "n": .stringConvertible(42)],
+        ])
+        logger.trace("below the level")
+        #expect(lines.all.count == 1)
+        let line = try #require(lines.all.first)
+        #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["level"] as? String == "debug")
+        #expect(object["label"] as? String == "Replier")
+        #expect(object["message"] as? String == "a \"quoted\" word,\na newline, a tab\t, a bell \u{07} and ünïcödé")
+        #expect(object["meta_message"] as? String == "shadowing")
+        #expect(object["request_id"] as? String == "abc")
+        let nested = try #require(object["nested"] as? [String: Any])
+        #expect(nested["list"] as? [String] == ["1", "2"])
+        #expect(nested["n"] as? String == "42")
+        let ts = try #require(object["ts"] as? String)
+        #expect(ISO8601DateFormatter.withFractions.date(from: ts) != nil, "\(ts)")
     }
 }

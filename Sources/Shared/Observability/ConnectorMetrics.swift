@@ -6,7 +6,7 @@ import Prometheus
 /// and exposed in Prometheus' text format on `/metrics` when `METRICS_PORT` is set.
 ///
 /// The services use them with `import Shared` alone: `ConnectorMetrics.ingestAccepted.increment()`.
-/// Until `bootstrap()` runs (always the case without `METRICS_PORT`, and in unit tests) every
+/// Until `bootstrap(service:)` runs (always the case without `METRICS_PORT`, and in unit tests) every
 /// counter is swift-metrics' no-op, so counting costs next to nothing.
 public enum ConnectorMetrics {
     // MARK: Ingest
@@ -60,7 +60,7 @@ public enum ConnectorMetrics {
         }
     }
 
-    /// The registry `/metrics` renders; filled once `bootstrap()` ran.
+    /// The registry `/metrics` renders; filled once `bootstrap(service:)` ran.
     public static let registry = PrometheusCollectorRegistry()
 
     /// Points swift-metrics at the Prometheus registry (once per process, before any counter is

@@ -58,9 +58,9 @@ public struct JSONLogHandler: LogHandler {
 
     /// `2025-01-31T12:00:00.123Z`.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
+        let now = Date().timeIntervalSince1970
+        var seconds = time_t(now.rounded(.down))
+        let milliseconds = Int32((now - now.rounded(.down)) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func pad(_ value: Int32, _ width: Int) -> String {
@@ -69,7 +69,7 @@ public struct JSONLogHandler: LogHandler {
         }
         return pad(parts.tm_year + 1900, 4) + "-" + pad(parts.tm_mon + 1, 2) + "-" + pad(parts.tm_mday, 2)
             + "T" + pad(parts.tm_hour, 2) + ":" + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2)
-            + "." + pad(Int32(now.tv_nsec / 1_000_000), 3) + "Z"
+            + "." + pad(min(milliseconds, 999), 3) + "Z"
     }
 
     static func appendValue(_ value: Logger.Metadata.Value, to line: inout String) {

@@ -1,7 +1,9 @@
 import Foundation
-import Hummingbird
+import HTTPTypes
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -17,43 +19,61 @@ import ServiceLifecycle
 public enum ObservabilityServer {
     public static let paths = ["/metrics", "/healthz", "/readyz"]
 
-    /// The server, to be run in the service group.
-    public static func make(config: ConnectorConfig, port: Int, registry: PrometheusCollectorRegistry, logger: Logger) -> some Service & CustomStringConvertible {
+    /// The server, to be run in the service group. HummingbirdCore's HTTP/1.1 server on an
+    /// event loop of its own, with a responder for the three paths: no router, no date cache.
+    public static func make(config: ConnectorConfig, port: Int, registry: PrometheusCollectorRegistry, logger: Logger) throws -> any Service {
         let redis = RedisClient(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(1), name: "readiness")
-        let router = Router()
-        router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/readyz") { _, _ -> Response in
-            if let problem = await readinessProblem(redis) {
-                return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "not ready: \(problem)\n")))
+        let host = config.metricsHost
+        // HummingbirdCore's own lines stay quiet (a failure to bind is thrown); ours says where it listens.
+        var serverLogger = logger
+        serverLogger.logLevel = max(logger.logLevel, .warning)
+        let server = try HTTPServerBuilder.http1().buildServer(
+            configuration: .init(address: .hostname(host, port: port)),
+            eventLoopGroup: eventLoop,
+            logger: serverLogger,
+            responder: { request, writer, _ in
+                let response = await respond(to: request, registry: registry, redis: redis)
+                try await writer.write(response: response.head, body: response.body)
+            },
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                logger.info("serving \(paths.joined(separator: ", ")) on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)", metadata: ["metrics_port": "\(bound)"])
             }
-            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+        )
+        return Named(base: server, description: "ObservabilityServer")
+    }
+
+    /// One thread is plenty for a scrape every few seconds.
+    private static let eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    static func respond(to request: Request, registry: PrometheusCollectorRegistry, redis: RedisClient) async -> Response {
+        guard request.method == .get else {
+            return text(.methodNotAllowed, "only GET\n")
         }
-        router.get("/metrics") { _, _ -> Response in
-            Response(
+        switch request.uri.path {
+        case "/metrics":
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
             )
+        case "/healthz":
+            return text(.ok, "ok\n")
+        case "/readyz":
+            if let problem = await readinessProblem(redis) { return text(.serviceUnavailable, "not ready: \(problem)\n") }
+            return text(.ok, "ready\n")
+        default:
+            return text(.notFound, "not found; try \(paths.joined(separator: ", "))\n")
         }
-        // Hummingbird's own lines (start-up, per request) stay quiet; ours says where it listens.
-        var serverLogger = logger
-        serverLogger.logLevel = max(logger.logLevel, .warning)
-        let host = config.metricsHost
-        let application = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? port
-                logger.info("serving \(paths.joined(separator: ", ")) on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)", metadata: ["metrics_port": "\(bound)"])
-            },
-            logger: serverLogger
-        )
-        return Named(base: application, description: "ObservabilityServer")
     }
 
-    /// ServiceLifecycle logs services by `description`; this keeps Hummingbird's out of the logs.
-    struct Named<Base: Service>: Service, CustomStringConvertible {
-        let base: Base
+    private static func text(_ status: HTTPTypes.HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// ServiceLifecycle logs services by `description`; this keeps the server's out of the logs.
+    struct Named: Service, CustomStringConvertible {
+        let base: any Service
         let description: String
         func run() async throws { try await base.run() }
     }

@@ -1,4 +1,5 @@
 import CHiredis
+import Dispatch
 import Foundation
 
 /// One hiredis connection. Not thread-safe and blocking: only `RedisClient` uses it, on its own thread.

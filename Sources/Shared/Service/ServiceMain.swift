@@ -84,9 +84,14 @@ public enum ServiceMain {
         var observability: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let port = config.metricsPort {
             ConnectorMetrics.bootstrap(service: options.name)
-            let server = ObservabilityServer.make(config: config, port: port, registry: ConnectorMetrics.registry, logger: logger)
-            // First in the group, so it is shut down last: /metrics stays up while the service drains.
-            observability.append(.init(service: server))
+            do {
+                let server = try ObservabilityServer.make(config: config, port: port, registry: ConnectorMetrics.registry, logger: logger)
+                // First in the group, so it is shut down last: /metrics stays up while the service drains.
+                observability.append(.init(service: server))
+            } catch {
+                logger.critical("cannot set up the HTTP endpoint on port \(port): \(error)")
+                exit(1)
+            }
         }
 
         let service = ClosureService(config: config, logger: logger, body: body)
