@@ -142,9 +142,12 @@ func fuzzSplitter(_ input: FuzzInput) {
 
 func exerciseSplitter(_ text: String, limit: Int) {
     let chunks = ReplySplitter(limit: limit).split(text)
+    // A single character is never cut, so with the small limits a chunk of one character may
+    // exceed the limit. At Discord's limit that is known issue `split-grapheme`: a post of more
+    // than 2000 UTF-16 units, which Discord refuses (FuzzRegressionTests).
+    let oneCharacterMayExceed = limit != ReplySplitter.discordLimit || knownIssues.contains("split-grapheme")
     for chunk in chunks {
-        // A single character is never cut, so only a chunk of one character may exceed the limit.
-        check(chunk.utf16.count <= limit || chunk.count == 1,
+        check(chunk.utf16.count <= limit || (oneCharacterMayExceed && chunk.count == 1),
               "chunk of \(chunk.utf16.count) UTF-16 units (\(chunk.count) characters) exceeds the limit \(limit)")
         check(!chunk.allSatisfy(\.isWhitespace), "blank chunk")
     }

@@ -2,7 +2,8 @@
 /// breaks, then spaces, and cutting a word only when it alone is longer than a message.
 ///
 /// Length is counted in UTF-16 code units, which is never less than Discord's count, so a
-/// chunk that fits here fits there. Grapheme clusters are never cut.
+/// chunk that fits here fits there. Grapheme clusters are never cut, unless one alone is longer
+/// than a message.
 public struct ReplySplitter: Sendable {
     public static let discordLimit = 2000
     public var limit: Int
@@ -42,7 +43,18 @@ public struct ReplySplitter: Sendable {
             used += size
             end = text.index(after: end)
         }
-        if end == text.startIndex { end = text.index(after: end) }
+        if end == text.startIndex {
+            // A single grapheme cluster longer than a whole message (a letter with thousands of
+            // combining marks): it cannot be kept whole, so cut it between Unicode scalars.
+            var scalarEnd = text.unicodeScalars.startIndex
+            var units = 0
+            for scalar in text.unicodeScalars {
+                if units + scalar.utf16.count > limit { break }
+                units += scalar.utf16.count
+                scalarEnd = text.unicodeScalars.index(after: scalarEnd)
+            }
+            return text[..<scalarEnd]
+        }
         // Look one character further: a break right at the limit is still a clean break.
         if end < text.endIndex, text[end].isNewline || text[end] == " " {
             return text[text.startIndex...end]

@@ -4,6 +4,7 @@
 public enum ReplyTokens {
     /// Request ids named by `{ack_for:<uuid>}` tokens, in order of appearance, without repeats.
     public static func ackIDs(in text: String) -> [String] {
+        guard mayHoldToken(text) else { return [] }
         var ids: [String] = []
         for match in text.matches(of: ackPattern) {
             let id = String(match.output.1).lowercased()
@@ -14,7 +15,8 @@ public enum ReplyTokens {
 
     /// Every `[ctx:<token>]` block's token, in order of appearance.
     public static func ctxTokens(in text: String) -> [String] {
-        text.matches(of: ctxPattern).map { String($0.output.1) }
+        guard mayHoldToken(text) else { return [] }
+        return text.matches(of: ctxPattern).map { String($0.output.1) }
     }
 
     /// The text to post: every ack token, ctx block and request-id tag removed. Only the lines
@@ -22,11 +24,22 @@ public enum ReplyTokens {
     /// that held nothing but tokens disappears. Everything else (code, tables, blank lines)
     /// keeps its exact spacing.
     public static func strip(_ text: String) -> String {
+        // Removing a token can join its neighbours into a new one ("{ack_{ack_for:…}for:…}"):
+        // repeat until nothing changes. Each pass removes at least one token, so this ends.
+        var current = text
+        while true {
+            let next = stripOnce(current)
+            if next == current { return next }
+            current = next
+        }
+    }
+
+    private static func stripOnce(_ text: String) -> String {
         var lines: [String] = []
         var removedLine = false
         for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let line = String(line)
-            guard line.contains(innerToken) else {
+            guard mayHoldToken(line), line.contains(innerToken) else {
                 // A removed line between two blank lines would leave a doubled gap: keep one.
                 let blank = line.allSatisfy(\.isWhitespace)
                 if !(blank && removedLine && lines.last?.allSatisfy(\.isWhitespace) == true) { lines.append(line) }
@@ -51,8 +64,15 @@ public enum ReplyTokens {
     /// Makes tokens inside untrusted text (what a human typed in Discord) inert by putting a
     /// zero-width space after the opening bracket, so no parser here or downstream matches them.
     public static func neutralise(_ text: String) -> String {
-        text.replacing(#/(?i)\{(\s*ack_for\s*:)/#) { "{\u{200B}" + $0.output.1 }
+        guard mayHoldToken(text) else { return text }
+        return text.replacing(#/(?i)\{(\s*ack_for\s*:)/#) { "{\u{200B}" + $0.output.1 }
             .replacing(#/(?i)\[(\s*(?:ctx|request_id)\s*:)/#) { "[\u{200B}" + $0.output.1 }
+    }
+
+    /// Every token starts with `{` or `[`: text without either skips the (slow) regular
+    /// expressions altogether, which is most text.
+    static func mayHoldToken<S: StringProtocol>(_ text: S) -> Bool {
+        text.utf8.contains { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "[") }
     }
 
     // Horizontal whitespace only, so a pattern never reaches across lines.
