@@ -3,14 +3,18 @@
 # libFuzzer over it. See docs/FUZZING.md.
 #
 #   Fuzz/run.sh [runs] [extra libFuzzer flags...]     default: 1000000 runs
-#   Fuzz/run.sh 0 Fuzz/build/artifacts/crash-...      replay one input (runs=0: just execute)
+#
+# Replay one saved input (after a build):
+#   SWIFT_BACKTRACE=enable=no Fuzz/build/fuzz-parsers Fuzz/build/artifacts/crash-...
 #
 # Environment: SWIFTC (default: swiftc on PATH, else /opt/swift/usr/bin/swiftc),
 # SANITIZERS (default fuzzer,address), FUZZ_TIMEOUT (seconds per input, default 25),
-# FUZZ_MAX_LEN (default 4096).
+# FUZZ_MAX_LEN (default 4096), FUZZ_KNOWN_ISSUES (comma-separated names of known, reported
+# bugs the harness steps around so a run can look for others; see docs/FUZZING.md).
 #
-# Exits 0 when libFuzzer finished every run without a crash, timeout or broken invariant; else
-# non-zero, with the input in Fuzz/build/artifacts/ and the stack in Fuzz/build/last-run.log.
+# Exits 0 when libFuzzer finished every run without a crash, timeout, out-of-memory or broken
+# invariant; else non-zero (libFuzzer's code), with the input in Fuzz/build/artifacts/ and the
+# stack in Fuzz/build/last-run.log.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

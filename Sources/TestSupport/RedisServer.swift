@@ -15,13 +15,30 @@ public final class RedisServer: @unchecked Sendable {
     public init(directory: String, appendOnly: Bool = false) async throws {
         self.directory = directory
         self.appendOnly = appendOnly
-        port = try freeLoopbackPort()
         let found = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let found else { throw TestSupportError("redis-server is not installed (apt-get install redis-server)") }
         executable = found
-        client = RedisClient(url: try RedisURL(parsing: "redis://127.0.0.1:\(port)"), name: "test-redis")
-        process = try Self.launch(executable, port: port, directory: directory, appendOnly: appendOnly)
-        try await waitUntilUp()
+        // A free port can be taken by another process (a parallel test) before redis-server binds
+        // it: try a few ports before giving up.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let candidate = try freeLoopbackPort()
+            let launched = try Self.launch(found, port: candidate, directory: directory, appendOnly: appendOnly)
+            let probe = RedisClient(url: try RedisURL(parsing: "redis://127.0.0.1:\(candidate)"), name: "test-redis")
+            let up = await eventually(timeout: .seconds(10)) { () -> Bool? in
+                if launched.hasExited { return false }
+                return (try? await probe.send("PING").string) == "PONG" ? true : nil
+            }
+            if up == true {
+                port = candidate
+                process = launched
+                client = probe
+                return
+            }
+            await launched.stop()
+            if attempt == 4 { throw TestSupportError("redis-server did not start (last port \(candidate)): \(launched.log.suffix(1000))") }
+        }
     }
 
     private static func launch(_ executable: String, port: Int, directory: String, appendOnly: Bool) throws -> ChildProcess {

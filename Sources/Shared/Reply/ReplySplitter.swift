@@ -53,6 +53,8 @@ public struct ReplySplitter: Sendable {
                 units += scalar.utf16.count
                 scalarEnd = text.unicodeScalars.index(after: scalarEnd)
             }
+            // A limit smaller than one scalar (1, with an emoji) still has to make progress.
+            if scalarEnd == text.unicodeScalars.startIndex { scalarEnd = text.unicodeScalars.index(after: scalarEnd) }
             return text[..<scalarEnd]
         }
         // Look one character further: a break right at the limit is still a clean break.
