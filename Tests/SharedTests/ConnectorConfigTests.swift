@@ -4,7 +4,8 @@ import Testing
 
 @Suite("ConnectorConfig")
 struct ConnectorConfigTests {
-    static let token = "MTExMTExMTExMTExMTExMTEx.GzYxWv.Qp9rS8tU7vW6xY5zA4bC3dE2fG1hI0jKlMnOp"
+    // Shaped like no real token on purpose (a real-looking one would trip secret scanners).
+    static let token = "fake-bot-token-for-config-tests-only-MnOp"
     static let busPassword = "Zq7Rk2Lm9Xw4Tp8N"
     static let busToken = "Hy6Jd3Fs1Vb5Nc0Q"
 
