@@ -151,7 +151,7 @@ public actor LeaseSet {
     }
 
     private func milliseconds(_ duration: Duration) -> String {
-        String(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        String(duration.wholeMilliseconds)
     }
 
     private static let renewScript = LuaScript("""

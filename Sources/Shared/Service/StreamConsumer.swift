@@ -148,7 +148,7 @@ public struct StreamConsumer: Sendable {
 
     /// Entries pending longer than `claimIdle` with any consumer of the group, now ours.
     private func claimAbandoned() async throws(RedisError) -> [StreamEntry] {
-        let idle = String(claimIdle.components.seconds * 1000 + claimIdle.components.attoseconds / 1_000_000_000_000_000)
+        let idle = String(claimIdle.wholeMilliseconds)
         let reply = try await redis.send("XAUTOCLAIM", stream, group, consumer, idle, "0-0", "COUNT", String(batchSize))
         guard let parts = reply.array, parts.count >= 2 else {
             throw RedisError(.protocolViolation, "XAUTOCLAIM reply \(reply)")

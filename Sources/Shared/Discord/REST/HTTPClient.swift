@@ -54,7 +54,7 @@ public actor HTTPClient {
         ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
         ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
-        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout.components.seconds * 1000))
+        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout.wholeMilliseconds))
         ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 5000)
         ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
         ccurl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, { data, size, count, context in
