@@ -70,13 +70,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "Ingest", dependencies: ["Shared"], swiftSettings: swiftSettings),
-        .executableTarget(name: "Dispatcher", dependencies: ["Shared"], swiftSettings: swiftSettings),
-        .executableTarget(name: "Replier", dependencies: ["Shared"], swiftSettings: swiftSettings),
-        .executableTarget(name: "EchoAgent", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        // Each stage's logic is a library, so tests (and other services) can reach it; the
+        // executables are a few lines of `main` over them.
+        .target(name: "IngestCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "DispatcherCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "ReplierCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .executableTarget(name: "Ingest", dependencies: ["IngestCore", "Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
+        .executableTarget(name: "Dispatcher", dependencies: ["DispatcherCore", "Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
+        .executableTarget(name: "Replier", dependencies: ["ReplierCore", "Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "EchoAgent",
+            dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ConnectorCLI",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Its own executable: the MCP SDK pulls in all of Foundation.
@@ -104,7 +113,12 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Shared", "TestSupport", "IngestCore", "DispatcherCore", "ReplierCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -141,7 +141,7 @@ struct BenchDriver {
     /// Pending contexts written as Ingest would, spread over the channels.
     private func seedRequests(_ count: Int, channels: [String]) async throws -> [String] {
         var ids: [String] = []
-        var commands: [[String]] = []
+        var commands: [RedisRequest] = []
         for index in 0..<count {
             let id = UUID().uuidString.lowercased()
             ids.append(id)
@@ -149,7 +149,7 @@ struct BenchDriver {
                 requestID: id, kind: .mention, guildID: DiscordSimulatorProcess.World.guildID, channelID: channels[index % channels.count],
                 threadID: "", messageID: "1", authorID: DiscordSimulatorProcess.World.human, authorName: "alice", content: "", timestamp: ""
             ))
-            commands.append(["HSET", "discord:pending:\(id)"] + flattenFields(context.fields))
+            commands.append(HSET(BusKeys(connectorAgentName: "discord-connector").pending(id), fields: context.streamFields).request)
             if commands.count == 500 {
                 _ = try await redis.pipeline(commands)
                 commands.removeAll()
@@ -160,9 +160,9 @@ struct BenchDriver {
     }
 
     private func sendReplies(_ requests: [String]) async throws {
-        var commands: [[String]] = []
+        var commands: [RedisRequest] = []
         for (index, id) in requests.enumerated() {
-            commands.append(["XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "text", "bench reply \(index)", "ack_for", id])
+            commands.append(XADD("sos:inbox:discord-connector", fields: [("from", "kasra"), ("to", "discord-connector"), ("text", "bench reply \(index)"), ("ack_for", id)]).request)
             if commands.count == 500 {
                 _ = try await redis.pipeline(commands)
                 commands.removeAll()
@@ -202,8 +202,7 @@ actor InboxReader {
         task = Task { [weak self] in
             var last = "$"
             while !Task.isCancelled {
-                guard let reply = try? await client.send("XREAD", "COUNT", "1000", "BLOCK", "1000", "STREAMS", stream, last),
-                      let entries = try? StreamEntry.fromRead(reply) else { continue }
+                guard let entries = try? await client.run(XREAD(stream, after: last, count: 1000, block: 1000)) else { continue }
                 let now = Statistics.nowMicros()
                 if let newest = entries.last?.id { last = newest }
                 await self?.record(entries, at: now)

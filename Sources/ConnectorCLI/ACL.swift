@@ -284,7 +284,7 @@ struct ACL: AsyncParsableCommand {
                     }
                 }
 
-                let defaultUser = replyMap((try? await admin.send("ACL", "GETUSER", "default")) ?? .null)
+                let defaultUser = ((try? await admin.send("ACL", "GETUSER", "default")) ?? .null).replyMap
                 let flags = (defaultUser["flags"]?.array ?? []).compactMap(\.string)
                 if flags.contains("on") {
                     plan.warnings[0] = "the 'default' user is on" + (flags.contains("nopass") ? " and needs no password: anyone who reaches \(target) may do anything." : ".")

@@ -116,14 +116,16 @@ struct Channels: AsyncParsableCommand {
                     throw ConfigError(variable: "DISCORD_BOT_TOKEN", problem: "required to create a channel (set it in the environment or .env)")
                 }
                 let guildID = try await resolveGuild(context)
-                let rest = DiscordREST(apiBase: context.config.apiBase, token: token)
+                // Through the shared rate limiter, like every request the bot makes.
+                let limiter = SharedRateLimiter(redis: context.redis, settings: .init(globalPerSecond: context.config.globalRateLimit), logger: quietLogger)
+                let discord = DiscordClient(apiBase: context.config.apiBase, token: token, limiter: limiter, logger: quietLogger)
                 let body = Body(name: channelName, parentID: category)
-                var created = try await rest.call("POST", "/guilds/\(guildID)/channels", json: try JSON.encode(body), as: DiscordChannel.self)
+                var created = try await discord.perform(.createChannel(guild: guildID, body), retries: .attempts(3), as: DiscordChannel.self)
                 created.guildID = created.guildID ?? guildID
                 // Known by name at once, for `connector send`; Ingest records the same on CHANNEL_CREATE.
                 if let entry = ChannelCatalog.Entry(created), let text = try? JSON.encodeString(entry) {
                     do {
-                        try await context.redis.send("HSET", context.keys.channels, created.id, text)
+                        try await context.redis.run(HSET(context.keys.channels, fields: [(created.id, text)]))
                     } catch {
                         printError("connector channels create: created, but cannot record it in \(context.keys.channels): \(explain(error))")
                     }

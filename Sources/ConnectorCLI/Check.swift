@@ -102,16 +102,20 @@ struct Check: AsyncParsableCommand {
     }
 
     static func probeDiscord(_ config: ConnectorConfig, token: String) async -> Probe {
-        let rest = DiscordREST(apiBase: config.apiBase, token: token, http: HTTPClient(timeout: .seconds(10), name: "connector-check"))
+        // No shared limiter: the check must work while Redis is down, and it sends one request.
+        let discord = DiscordClient(apiBase: config.apiBase, token: token, http: HTTPClient(timeout: .seconds(10), name: "connector-check"), limiter: nil, logger: quietLogger)
         do {
-            let user = try await rest.currentUser()
+            let user = try await discord.perform(.currentUser, retries: .attempts(1), as: DiscordUser.self)
             return Probe(name: "discord", ok: true, detail: "DISCORD_BOT_TOKEN \(redacted(token)) is valid: bot \(user.username) (\(user.id)) at \(config.apiBase)")
-        } catch let failure as DiscordREST.Failure where failure.status == 401 {
-            return Probe(name: "discord", ok: false, detail: "DISCORD_BOT_TOKEN \(redacted(token)) was rejected (401 Unauthorized); copy the token again from the Developer Portal's Bot page")
-        } catch let failure as DiscordREST.Failure {
-            return Probe(name: "discord", ok: false, detail: "GET /users/@me answered \(failure.status) (check DISCORD_API_BASE and DISCORD_BOT_TOKEN)")
         } catch {
-            return Probe(name: "discord", ok: false, detail: "cannot reach DISCORD_API_BASE \(config.apiBase): \(error)")
+            switch error.status {
+            case 401?:
+                return Probe(name: "discord", ok: false, detail: "DISCORD_BOT_TOKEN \(redacted(token)) was rejected (401 Unauthorized); copy the token again from the Developer Portal's Bot page")
+            case let status?:
+                return Probe(name: "discord", ok: false, detail: "GET /users/@me answered \(status) (check DISCORD_API_BASE and DISCORD_BOT_TOKEN)")
+            case nil:
+                return Probe(name: "discord", ok: false, detail: "cannot reach DISCORD_API_BASE \(config.apiBase): \(error)")
+            }
         }
     }
 }

@@ -69,7 +69,7 @@ func reportingErrors(_ command: String, _ body: () async throws -> Void) async t
     } catch let error as RedisError {
         printError("connector \(command): \(explain(error))")
         throw ExitCode(1)
-    } catch let error as DiscordREST.Failure {
+    } catch let error as DiscordFailure {
         printError("connector \(command): \(error.description)")
         throw ExitCode(1)
     } catch {
@@ -80,8 +80,8 @@ func reportingErrors(_ command: String, _ body: () async throws -> Void) async t
 
 /// A Redis error with a hint at the variable to look at.
 func explain(_ error: RedisError) -> String {
-    if error.kind == .connection, error.message.contains("authentication failed") || error.message.contains("WRONGPASS") {
-        return "\(error) (check CONNECTOR_AGENT_NAME and MUMEGA_BUS_TOKEN, or the credentials in MUMEGA_BUS_URL)"
+    if error.kind == .configuration {
+        return error.description  // names the setting to check
     }
     if error.kind == .connection {
         return "\(error) (is Redis running? check MUMEGA_BUS_URL)"

@@ -128,33 +128,21 @@ struct Dead: AsyncParsableCommand {
         }
 
         static func replay(_ id: String, deadLetters: String, redis: RedisClient) async throws -> Result {
-            for _ in 0..<10 {
-                // WATCH makes the EXEC fail if the dead letter changed (e.g. a concurrent replay
-                // removed it) between the read and the write.
-                try await redis.send("WATCH", deadLetters)
-                guard let entry = try OrderedEntry.list(from: try await redis.send("XRANGE", deadLetters, id, id)).first else {
-                    try await redis.send("UNWATCH")
-                    throw CLIError("no dead letter \(id) in \(deadLetters) (see `connector dead list`)")
-                }
-                let letter = Letter(entry)
-                guard !letter.stream.isEmpty, !letter.fields.isEmpty else {
-                    try await redis.send("UNWATCH")
-                    throw CLIError("dead letter \(id) has no source stream or no original fields; nothing to replay")
-                }
-                let replies = try await redis.pipeline([
-                    ["MULTI"],
-                    ["XADD", letter.stream, "*"] + flattenFields(letter.fields),
-                    ["XDEL", deadLetters, id],
-                    ["EXEC"],
-                ])
-                guard let exec = replies.last else { throw RedisError(.protocolViolation, "no EXEC reply") }
-                if case .error(let message) = exec { throw RedisError(.server, message) }
-                if exec.isNull { continue }  // the dead letters changed meanwhile: look again
-                guard let results = exec.array, results.count == 2 else { throw RedisError(.protocolViolation, "unexpected EXEC reply \(exec)") }
-                if case .error(let message) = results[0] { throw RedisError(.server, message) }
-                return Result(deadID: id, stream: letter.stream, newID: results[0].string ?? "")
+            guard let entry = try await redis.run(XRANGE(deadLetters, start: id, end: id)).first else {
+                throw CLIError("no dead letter \(id) in \(deadLetters) (see `connector dead list`)")
             }
-            throw CLIError("\(deadLetters) kept changing; try again")
+            let stream = entry.fields["stream"] ?? ""
+            // The original fields byte for byte (a file's bytes stay what they were).
+            var original = StreamFields()
+            for (name, value) in entry.fields where name.hasPrefix("field:") { original.append(String(name.dropFirst("field:".count)), bytes: value) }
+            guard !stream.isEmpty, !original.isEmpty else {
+                throw CLIError("dead letter \(id) has no source stream or no original fields; nothing to replay")
+            }
+            // One script: the entry is put back first, and the dead letter removed only if that
+            // worked; a concurrent replay that removed it first leaves nothing to do.
+            let newID = try await redis.run(BusScripts.replayDeadLetter.call(keys: [deadLetters, stream], arguments: [RedisBytes(id)] + original.flattened))
+            guard let newID = newID.string else { throw CLIError("dead letter \(id) was replayed or removed meanwhile") }
+            return Result(deadID: id, stream: stream, newID: newID)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 
 /// A plain text table: a header row and left-aligned columns, numbers right-aligned.
@@ -49,49 +50,29 @@ func streamIDMilliseconds(_ id: String) -> Int? {
 
 /// ISO-8601 with milliseconds, UTC.
 func isoTimestamp(milliseconds: Int) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    ISO8601.string(milliseconds: milliseconds)
 }
 
-/// A stream entry with its fields in the order Redis keeps them (`StreamEntry` holds a
-/// dictionary), for display and replay.
+/// A stream entry for display and replay: its fields in the order Redis keeps them, as text.
 struct OrderedEntry: Encodable {
     var id: String
     var fields: [(String, String)]
+
+    init(_ entry: StreamEntry) {
+        id = entry.id
+        fields = entry.fields.map { ($0.name, $0.value.string) }
+    }
 
     var map: [String: String] { Dictionary(fields, uniquingKeysWith: { _, last in last }) }
 
     /// Decodes `[[id, [f, v, ...]], ...]`.
     static func list(from value: RedisValue) throws(RedisError) -> [OrderedEntry] {
-        if value.isNull { return [] }
-        guard let items = value.array else { throw RedisError(.protocolViolation, "expected a list of stream entries, got \(value)") }
-        var entries: [OrderedEntry] = []
-        for item in items {
-            guard let pair = item.array, pair.count == 2, let id = pair[0].string else {
-                throw RedisError(.protocolViolation, "malformed stream entry \(item)")
-            }
-            let flat = pair[1].array ?? []
-            var fields: [(String, String)] = []
-            var index = 0
-            while index + 1 < flat.count {
-                fields.append((flat[index].string ?? "", flat[index + 1].string ?? ""))
-                index += 2
-            }
-            entries.append(OrderedEntry(id: id, fields: fields))
-        }
-        return entries
+        try StreamEntry.list(from: value).map(OrderedEntry.init)
     }
 
     /// Decodes an `XREAD` reply (`[[stream, entries], ...]`, or nil on timeout).
     static func fromRead(_ value: RedisValue) throws(RedisError) -> [OrderedEntry] {
-        guard let streams = value.array else { return [] }
-        var entries: [OrderedEntry] = []
-        for stream in streams {
-            guard let pair = stream.array, pair.count == 2 else { throw RedisError(.protocolViolation, "malformed XREAD reply \(stream)") }
-            entries += try list(from: pair[1])
-        }
-        return entries
+        try StreamEntry.fromRead(value).map(OrderedEntry.init)
     }
 
     enum CodingKeys: String, CodingKey { case id, fields, time }
@@ -117,14 +98,10 @@ struct OrderedEntry: Encodable {
     }
 }
 
-/// A `[key, value, key, value]` reply (XINFO) as a dictionary of replies.
-func replyMap(_ value: RedisValue) -> [String: RedisValue] {
-    guard let items = value.array else { return [:] }
-    var map: [String: RedisValue] = [:]
-    var index = 0
-    while index + 1 < items.count {
-        if let key = items[index].string { map[key] = items[index + 1] }
-        index += 2
-    }
-    return map
-}
+/// For the Shared parts the CLI uses: their warnings would mix with the command's output, and
+/// every failure reaches the user as the command's error instead.
+let quietLogger: Logger = {
+    var logger = Logger(label: "connector")
+    logger.logLevel = .critical
+    return logger
+}()

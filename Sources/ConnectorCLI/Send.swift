@@ -39,7 +39,7 @@ struct Send: AsyncParsableCommand {
                 channelName: channelName.isEmpty ? nil : channelName,
                 rigName: rig
             )
-            let id = try await context.redis.send(["XADD", context.keys.replyInbox, "*"] + flattenFields(record.fields)).string ?? ""
+            let id = try await context.redis.run(XADD(context.keys.replyInbox, fields: record.streamFields))
             if json {
                 try printJSON(SendResult(id: id, stream: context.keys.replyInbox, channelID: channelID, channelName: channelName))
             } else {

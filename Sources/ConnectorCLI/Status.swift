@@ -203,7 +203,7 @@ struct StatusReport: Encodable {
         let length = try await redis.send("XLEN", name).int ?? 0
         var groups: [Group] = []
         for item in try await redis.send("XINFO", "GROUPS", name).array ?? [] {
-            let info = replyMap(item)
+            let info = item.replyMap
             guard let groupName = info["name"]?.string else { continue }
             var group = Group(
                 name: groupName,
@@ -227,7 +227,7 @@ struct StatusReport: Encodable {
                 }
             }
             for consumer in try await redis.send("XINFO", "CONSUMERS", name, groupName).array ?? [] {
-                let details = replyMap(consumer)
+                let details = consumer.replyMap
                 group.consumerList.append(Consumer(
                     name: details["name"]?.string ?? "",
                     pending: details["pending"]?.int ?? 0,

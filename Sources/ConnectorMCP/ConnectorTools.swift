@@ -102,7 +102,7 @@ struct ConnectorTools: Sendable {
         let normalised = ChannelCatalog.normalise(channelName)
         let record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: message, channelID: channelID, channelName: normalised, rigName: rigName)
         let entryID = try await redisCall("queueing the message", mayHaveRun: true) { () throws(RedisError) in
-            try await redis.send(["XADD", keys.replyInbox, "*"] + flattenFields(record.fields)).string ?? ""
+            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
         }
         logger.info("queued a message for #\(normalised) (\(channelID)) as \(entryID)", metadata: ["parts": "\(parts)", "from": "\(agentName)"])
         return try encode(SendResult(
@@ -147,29 +147,28 @@ struct ConnectorTools: Sendable {
         try await ready(client)
         try await redisCall("creating the consumer group") { () throws(RedisError) in
             do throws(RedisError) {
-                try await client.send("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
-            } catch where error.kind == .server && error.message.hasPrefix("BUSYGROUP") {
+                try await client.run(XGROUPCREATE(stream, group: group, start: "0"))
+            } catch where XGROUPCREATE.isBusyGroup(error) {
                 // Already there.
             }
         }
         // Entries this consumer read but did not acknowledge (a call cut short) come first.
         var entries = try await redisCall("reading the inbox") { () throws(RedisError) in
-            try StreamEntry.fromRead(try await client.send("XREADGROUP", "GROUP", group, agentName, "COUNT", String(count), "STREAMS", stream, "0"))
+            try await client.run(XREADGROUP(group: group, consumer: agentName, count: count, stream: stream, id: "0"))
         }
         if entries.isEmpty {
-            let block = wait > 0 ? ["BLOCK", String(wait)] : []
             entries = try await redisCall("reading the inbox") { () throws(RedisError) in
-                try StreamEntry.fromRead(try await client.send(["XREADGROUP", "GROUP", group, agentName, "COUNT", String(count)] + block + ["STREAMS", stream, ">"]))
+                try await client.run(XREADGROUP(group: group, consumer: agentName, count: count, block: wait > 0 ? wait : nil, stream: stream, id: ">"))
             }
         }
         if !entries.isEmpty {
             try await redisCall("acknowledging the messages read") { () throws(RedisError) in
-                try await client.send(["XACK", stream, group] + entries.map(\.id))
+                try await client.run(XACK(stream, group: group, ids: entries.map(\.id)))
             }
             logger.info("read \(entries.count) message(s) from \(stream)", metadata: ["reader": "\(agentName)"])
         }
         // An entry trimmed from the stream while pending comes back without fields: nothing to show.
-        let messages = entries.filter { !$0.fields.isEmpty }.map { InboxMessage(id: $0.id, fields: $0.fields) }
+        let messages = entries.filter { !$0.fields.isEmpty }.map { InboxMessage(id: $0.id, fields: $0.fields.dictionary) }
         return try encode(InboxResult(agent: agent, stream: stream, count: messages.count, messages: messages))
     }
 
@@ -193,14 +192,14 @@ struct ConnectorTools: Sendable {
 
         try await ready(redis)
         let open = try await redisCall("looking up the request") { () throws(RedisError) in
-            try await redis.send("EXISTS", keys.pending(requestID)).int ?? 0
+            try await redis.run(EXISTS(keys.pending(requestID)))
         }
-        guard open > 0 else {
+        guard open else {
             throw ToolError("\(tool): no open request \(requestID): it is unknown, or older than the connector's PENDING_TTL (\(config.pendingTTL) s) and expired")
         }
         let record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: text, ackFor: requestID)
         let entryID = try await redisCall("queueing the reply", mayHaveRun: true) { () throws(RedisError) in
-            try await redis.send(["XADD", keys.replyInbox, "*"] + flattenFields(record.fields)).string ?? ""
+            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
         }
         logger.info("queued a reply to \(requestID) as \(entryID)", metadata: ["parts": "\(parts)", "from": "\(agentName)"])
         return try encode(ReplyResult(
@@ -238,9 +237,9 @@ struct ConnectorTools: Sendable {
     /// tool error.
     private func ready(_ client: RedisClient) async throws(ToolError) {
         do {
-            try await client.send("PING")
+            try await client.run(PING())
         } catch where error.kind == .connection && !error.message.hasPrefix("cannot connect") {
-            do { try await client.send("PING") } catch { throw failure(error, doing: "connecting") }
+            do { try await client.run(PING()) } catch { throw failure(error, doing: "connecting") }
         } catch {
             throw failure(error, doing: "connecting")
         }
@@ -266,6 +265,8 @@ struct ConnectorTools: Sendable {
             var reason = error.message
             if let range = reason.range(of: "cannot connect to \(config.busURL.description): ") { reason.removeSubrange(range) }
             return ToolError("Redis unreachable at \(config.busURL.description): \(reason)")
+        case .configuration:
+            return ToolError("Redis refused the connector at \(config.busURL.description) while \(doing): \(error.message)")
         case .server:
             return ToolError("Redis refused \(doing) at \(config.busURL.description): \(error.message)")
         case .protocolViolation:

@@ -1,7 +1,8 @@
+import DispatcherCore
 import Shared
 
 await ServiceMain.run(
     .init(name: "Dispatcher", summary: "routes inbound Discord messages to agents' inbox streams", needsDiscordToken: false)
 ) { config, logger in
-    try await DispatcherService(config: config, logger: logger).run()
+    [DispatcherService(config: config, logger: logger)]
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Shared
 
 // A stand-in agent for development and tests: answers every message in its inboxes with an
@@ -11,61 +12,81 @@ await ServiceMain.run(
 ) { config, logger in
     let names = ProcessInfo.processInfo.environment["ECHO_AGENTS"]?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         ?? Array(Set([config.router.defaultAgent] + config.router.channelAgents.values)).sorted()
-    let redis = RedisClient(config: config, name: "echo-redis")
-    let inboxes = names.map(BusKeys.inbox)
-    let group = "echo-agent"
-    logger.info("echo agent answering \(inboxes.joined(separator: ", "))")
+    return [EchoAgent(config: config, names: names, logger: logger)]
+}
 
-    var groupsReady = false
-    var recovering = false
-    while !Task.isCancelled {
-        if !groupsReady {
-            for inbox in inboxes {
-                _ = try? await redis.send("XGROUP", "CREATE", inbox, group, "$", "MKSTREAM")
+struct EchoAgent: Service, CustomStringConvertible {
+    let config: ConnectorConfig
+    let names: [String]
+    let logger: Logger
+    var description: String { "EchoAgent" }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { await answerUntilCancelled() }
+    }
+
+    private func answerUntilCancelled() async {
+        let redis = RedisClient(config: config, name: "echo-redis")
+        let inboxes = names.map(BusKeys.inbox)
+        let group = "echo-agent"
+        logger.info("echo agent answering \(inboxes.joined(separator: ", "))")
+
+        var groupsReady = false
+        var recovering = false
+        while !Task.isCancelled {
+            if !groupsReady {
+                for inbox in inboxes {
+                    _ = try? await redis.run(XGROUPCREATE(inbox, group: group, start: "$"))
+                }
+                groupsReady = true
             }
-            groupsReady = true
-        }
-        let reply: RedisValue?
-        do {
-            reply = try await RedisClient.retrying(logger: logger, what: "reading inboxes") { () throws(RedisError) -> RedisValue in
-                // After a failed read, first what was delivered to us but never seen ("0"), until
-                // none is left; a read that fails sets `recovering` again.
-                let from = recovering ? "0" : ">"
+            let entries: [(inbox: String, entry: StreamEntry)]?
+            do {
+                entries = try await RedisClient.retrying(logger: logger, what: "reading inboxes") { () throws(RedisError) -> [(inbox: String, entry: StreamEntry)] in
+                    // After a failed read, first what was delivered to us but never seen ("0"), until
+                    // none is left; a read that fails sets `recovering` again.
+                    let from = recovering ? "0" : ">"
+                    recovering = true
+                    let streams = try await redis.run(XREADGROUP(
+                        group: group, consumer: "echo", count: 16, block: from == ">" ? 1000 : nil, streams: inboxes.map { ($0, from) }
+                    ).byStream)
+                    let read = streams.flatMap { stream in stream.entries.map { (stream.stream, $0) } }
+                    recovering = from == "0" && !read.isEmpty
+                    return read
+                }
+            } catch {
+                logger.error("cannot read the inboxes: \(error); retrying")
+                groupsReady = false
                 recovering = true
-                let blocking = from == ">" ? ["BLOCK", "1000"] : []
-                let reply = try await redis.send(["XREADGROUP", "GROUP", group, "echo", "COUNT", "16"] + blocking + ["STREAMS"] + inboxes + inboxes.map { _ in from })
-                let delivered = reply.array?.contains { $0.array?.last?.array?.isEmpty == false } ?? false
-                recovering = from == "0" && delivered
-                return reply
+                try? await Task.sleep(for: .seconds(1))
+                continue
             }
-        } catch {
-            logger.error("cannot read the inboxes: \(error); retrying")
-            groupsReady = false
-            recovering = true
-            try? await Task.sleep(for: .seconds(1))
-            continue
-        }
-        guard let streams = reply?.array else { continue }
-        for stream in streams {
-            guard let pair = stream.array, pair.count == 2, let inbox = pair[0].string else { continue }
-            for entry in try StreamEntry.list(from: pair[1]) {
-                let agent = entry.fields["to"] ?? String(inbox.dropFirst("sos:inbox:".count))
-                let replyTo = entry.fields["reply_to"].flatMap { $0.isEmpty ? nil : $0 } ?? BusKeys.inbox(config.connectorAgentName)
-                guard let requestID = entry.fields["request_id"] else {
-                    _ = try await RedisClient.retrying(logger: logger, what: "acknowledging") { () throws(RedisError) in
-                        try await redis.send("XACK", inbox, group, entry.id)
-                    }
-                    continue
-                }
-                let text = "echo from \(agent): \(entry.fields["content"] ?? "")\n{ack_for:\(requestID)}"
-                let answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: text)
-                // Acknowledge and answer in one step, so a restart of Redis or of this agent
-                // neither loses nor doubles an answer.
-                _ = try await RedisClient.retrying(logger: logger, what: "answering") { () throws(RedisError) in
-                    try await redis.evaluate(BusScripts.forwardToInbox, keys: [inbox, replyTo], arguments: [group, entry.id, agent] + flattenFields(answer.fields))
-                }
-                logger.info("answered request \(requestID) as \(agent)")
+            guard let entries else { return }
+            for (inbox, entry) in entries {
+                await answer(entry, in: inbox, group: group, redis: redis)
             }
         }
+    }
+
+    private func answer(_ entry: StreamEntry, in inbox: String, group: String, redis: RedisClient) async {
+        let agent = entry.fields["to"] ?? String(inbox.dropFirst("sos:inbox:".count))
+        let replyTo = entry.fields["reply_to"].flatMap { $0.isEmpty ? nil : $0 } ?? BusKeys.inbox(config.connectorAgentName)
+        guard let requestID = entry.fields["request_id"] else {
+            _ = try? await RedisClient.retrying(logger: logger, what: "acknowledging") { () throws(RedisError) in
+                try await redis.run(XACK(inbox, group: group, ids: [entry.id]))
+            }
+            return
+        }
+        let text = "echo from \(agent): \(entry.fields["content"] ?? "")\n{ack_for:\(requestID)}"
+        let answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: text)
+        // Acknowledge and answer in one step, so a restart of Redis or of this agent neither
+        // loses nor doubles an answer.
+        let forward = BusScripts.forwardToInbox.call(
+            keys: [inbox, replyTo], arguments: [RedisBytes(group), RedisBytes(entry.id), RedisBytes(agent)] + answer.streamFields.flattened
+        )
+        _ = try? await RedisClient.retrying(logger: logger, what: "answering") { () throws(RedisError) in
+            try await redis.run(forward)
+        }
+        logger.info("answered request \(requestID) as \(agent)")
     }
 }

@@ -1,7 +1,8 @@
+import IngestCore
 import Shared
 
 await ServiceMain.run(
     .init(name: "Ingest", summary: "Discord gateway -> the connector's inbound stream", needsDiscordToken: true)
 ) { config, logger in
-    try await IngestService(config: config, logger: logger).run()
+    [IngestService(config: config, logger: logger)]
 }

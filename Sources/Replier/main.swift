@@ -1,7 +1,8 @@
+import ReplierCore
 import Shared
 
 await ServiceMain.run(
     .init(name: "Replier", summary: "posts agents' replies from the connector's inbox to Discord", needsDiscordToken: true)
 ) { config, logger in
-    try await ReplierService(config: config, logger: logger).run()
+    try ReplierServices.make(config: config, logger: logger)
 }

@@ -88,7 +88,7 @@ public final class DiscordSimulatorProcess: Sendable {
 
     /// Sends `text` as one gateway frame, exactly as given, to every connection.
     public func sendRawFrame(_ text: String) async throws {
-        _ = try await http.request(method: "POST", url: "http://127.0.0.1:\(port)/_sim/gateway/raw", headers: [:], body: Data(text.utf8))
+        _ = try await http.request(method: "POST", url: "http://127.0.0.1:\(port)/_sim/gateway/raw", headers: [:], body: .json(Data(text.utf8)))
     }
 
     /// Typing calls and reactions the bot made.
@@ -101,7 +101,7 @@ public final class DiscordSimulatorProcess: Sendable {
         let body = try JSONSerialization.data(withJSONObject: ["name": name, "type": 0])
         let response = try await http.request(
             method: "POST", url: apiBase + "/guilds/\(World.guildID)/channels",
-            headers: ["Authorization": "Bot \(token)", "Content-Type": "application/json"], body: body
+            headers: ["Authorization": "Bot \(token)"], body: .json(body)
         )
         guard (200..<300).contains(response.status), let id = (try? JSON.decode(JSONValue.self, from: response.body))?["id"]?.stringValue else {
             throw TestSupportError("channel create failed: \(response.status) \(response.bodyText)")
@@ -111,7 +111,7 @@ public final class DiscordSimulatorProcess: Sendable {
 
     public func control(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> HTTPResponse {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        return try await http.request(method: method, url: "http://127.0.0.1:\(port)" + path, headers: ["Content-Type": "application/json"], body: data)
+        return try await http.request(method: method, url: "http://127.0.0.1:\(port)" + path, headers: [:], body: data.map { .json($0) })
     }
 }
 

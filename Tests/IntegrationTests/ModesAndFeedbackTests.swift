@@ -85,7 +85,10 @@ struct ModesAndFeedbackTests {
             try await stack.redis.client.send("XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "text", "done", "ack_for", entry.fields["request_id"] ?? "")
             let posted = try #require(await eventually { try? await stack.simulator.posts(channelID: World.general).first })
             // Discord stops the indicator when the bot posts; the connector must not start it again.
-            #expect(try await stack.redis.client.send("ZCARD", "discord:typing").int == 0)
+            let stopped = await eventually(timeout: .seconds(3)) { () -> Bool? in
+                (try? await stack.redis.client.send("ZCARD", "discord:typing").int) == 0 ? true : nil
+            }
+            #expect(stopped == true)
             try await Task.sleep(for: .seconds(9))  // longer than the 8 s renewal
             let after = try await stack.simulator.feedback()
             guard case .array(let events)? = after["typing"] else { Issue.record("no typing list"); return }

@@ -92,11 +92,11 @@ struct ObservabilityTests {
             // The agent answers two of them, and sends one answer that names no request.
             for entry in inbox.prefix(2) {
                 let record = try AgentInboxRecord(fields: entry.fields)
-                try await stack.redis.client.send(["XADD", BusKeys.inbox("discord-connector"), "*"] + flattenFields([
+                try await stack.redis.client.run(XADD(BusKeys.inbox("discord-connector"), fields: [
                     ("from", "kasra"), ("to", "discord-connector"), ("text", "answer"), ("ack_for", record.message.requestID),
                 ]))
             }
-            try await stack.redis.client.send(["XADD", BusKeys.inbox("discord-connector"), "*"] + flattenFields([
+            try await stack.redis.client.run(XADD(BusKeys.inbox("discord-connector"), fields: [
                 ("from", "kasra"), ("to", "discord-connector"), ("text", "an answer to nothing"),
             ]))
             #expect(try await waitFor("connector_replier_replies_posted_total", on: replier, toReach: 2) == 2)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 import Testing
 import TestSupport
@@ -529,8 +530,8 @@ struct OperatorCLITests {
             let channel = try json(created.output)
             let channelID = try #require(channel["id"]?.stringValue)
             #expect(channel["guild_id"]?.stringValue == World.guildID)
-            let rest = DiscordREST(apiBase: stack.simulator.apiBase, token: stack.simulator.token)
-            let inGuild = try await rest.call("GET", "/guilds/\(World.guildID)/channels", as: [DiscordChannel].self)
+            let discord = DiscordClient(apiBase: stack.simulator.apiBase, token: stack.simulator.token, limiter: nil, logger: Logger(label: "test"))
+            let inGuild = try await discord.perform(.guildChannels(World.guildID), as: [DiscordChannel].self)
             #expect(inGuild.contains { $0.id == channelID && $0.name == "release-notes" })
 
             let sent = try await connector(["send", "--channel", "release-notes", "shipped 1.2"], env)

@@ -31,7 +31,7 @@ struct RoundTripTests {
 
     /// Plays the agent: answers on the connector's inbox.
     func reply(_ stack: ConnectorStack, fields: [(String, String)]) async throws {
-        try await stack.redis.client.send(["XADD", BusKeys.inbox("discord-connector"), "*"] + flattenFields(fields))
+        try await stack.redis.client.run(XADD(BusKeys.inbox("discord-connector"), fields: StreamFields(fields)))
     }
 
     func posts(_ stack: ConnectorStack, channel: String, count: Int) async throws -> [SimulatedPost] {

@@ -10,7 +10,7 @@ struct SecurityTests {
     typealias World = DiscordSimulatorProcess.World
 
     func agentReply(_ stack: ConnectorStack, _ fields: [(String, String)]) async throws {
-        try await stack.redis.client.send(["XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector"] + flattenFields(fields))
+        try await stack.redis.client.run(XADD("sos:inbox:discord-connector", fields: StreamFields([("from", "kasra"), ("to", "discord-connector")] + fields)))
     }
 
     func firstInbox(_ stack: ConnectorStack, count: Int = 1) async throws -> [StreamEntry] {

@@ -4,7 +4,7 @@ import Testing
 @Suite("StreamEntry decoding")
 struct StreamEntryTests {
     static func entry(_ id: String, _ pairs: [String]) -> RedisValue {
-        .array([.bulk(id), .array(pairs.map(RedisValue.bulk))])
+        .array([.bulk(RedisBytes(id)), .array(pairs.map { .bulk(RedisBytes($0)) })])
     }
 
     @Test("list decodes [[id, [f, v, ...]], ...] in order")
@@ -81,9 +81,9 @@ struct StreamEntryTests {
         #expect(error?.kind == .protocolViolation)
     }
 
-    @Test("flattenFields keeps the order of the pairs")
+    @Test("stream fields flatten in the order of the pairs")
     func flatten() {
-        #expect(flattenFields([("b", "2"), ("a", "1")]) == ["b", "2", "a", "1"])
-        #expect(flattenFields([]) == [])
+        #expect(StreamFields([("b", "2"), ("a", "1")]).flattened == ["b", "2", "a", "1"])
+        #expect(StreamFields().flattened == [])
     }
 }

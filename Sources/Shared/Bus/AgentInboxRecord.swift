@@ -52,7 +52,7 @@ public struct AgentInboxRecord: StreamRecord {
         [("from", from), ("to", to), ("text", text), ("source", "discord"), ("reply_to", replyTo)] + message.fields
     }
 
-    public init(fields: [String: String]) throws(RecordError) {
+    public init(fields: StreamFields) throws(RecordError) {
         let name = "agent inbox record"
         from = try fields.required("from", in: name)
         to = try fields.required("to", in: name)

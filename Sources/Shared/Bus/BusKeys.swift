@@ -1,5 +1,5 @@
-/// The Redis key names of the bus. Agents' inboxes are public (CONTRACT section 3); the rest
-/// are the connector's own and may change with a note in the README.
+/// Every Redis key name of the bus, in one place. Agents' inboxes are public (CONTRACT section
+/// 3); the rest are the connector's own and may change with a note in the README.
 public struct BusKeys: Sendable {
     public let connectorAgentName: String
 
@@ -70,9 +70,40 @@ public struct BusKeys: Sendable {
     public let replyPartitionLeasePrefix = "discord:replier:partition:"
     /// The one Replier copy that routes the connector's inbox into partitions.
     public let replySequencerLeasePrefix = "discord:replier:sequencer:"
+    /// The one Replier copy that shows typing indicators and receipt reactions.
+    public let replyFeedbackLeasePrefix = "discord:replier:feedback:"
     /// Live Replier copies, for sharing out partitions.
     public let replierMembers = "discord:replier:members"
 
+    /// The shared rate limiter's keys (`SharedRateLimiter`).
+    public var rateLimit: RateLimitKeys { RateLimitKeys() }
+
+    /// The Echo agent's consumer group (`make run`'s stand-in agent).
+    public static let echoGroup = "echo"
+
     public static let dispatcherGroup = "dispatcher"
     public static let replierGroup = "replier"
+}
+
+/// The keys of the shared rate limiter: Discord counts per bot token, so every process that
+/// posts with the token shares them.
+public struct RateLimitKeys: Sendable {
+    public let prefix = "discord:ratelimit:"
+
+    /// Set for the length of a global 429's `retry_after`: every request waits.
+    public var globalPause: String { prefix + "global:pause" }
+    /// The send times of the last second's requests (a sorted set), for the global limit.
+    public var globalSent: String { prefix + "global:sent" }
+    /// Invalid requests (401, 403, 429) counted per 10-minute window `window` (ms / 600,000).
+    public func invalid(window: Int) -> String { prefix + "invalid:\(window)" }
+    /// Spaces requests one per second once invalid requests pass the guard.
+    public var invalidSpacing: String { prefix + "invalid:spacing" }
+    /// Which Discord bucket (`X-RateLimit-Bucket`) a route belongs to, once learned.
+    public func route(_ route: String) -> String { prefix + "route:" + route }
+    /// A bucket's learned limit, window and pause, per major parameter (the channel id).
+    public func bucketState(_ bucket: String, major: String) -> String { prefix + "bucket:\(bucket):\(major)" }
+    /// The send times of a bucket's requests (a sorted set).
+    public func bucketSent(_ bucket: String, major: String) -> String { bucketState(bucket, major: major) + ":sent" }
+    /// The bucket name of a route not yet learned from Discord's headers.
+    public static func coldBucket(_ route: String) -> String { "cold:" + route }
 }

@@ -8,7 +8,7 @@ public enum BusScripts {
     /// KEYS: seen marker, pending hash, inbound stream, cursor hash, unanswered zset.
     /// ARGV: ttl seconds, cursor channel id, message id, notice due (ms, 0 for none), request id,
     /// pending field count N, N field/value pairs, then the stream entry's field/value pairs.
-    public static let acceptInbound = LuaScript("""
+    public static let acceptInbound = LuaScript(keys: ["seen marker", "pending hash", "inbound stream", "cursor hash", "unanswered zset"], """
     if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
     local n = tonumber(ARGV[6])
     local pending = {}
@@ -34,12 +34,39 @@ public enum BusScripts {
     /// KEYS: inbound stream, agent inbox stream, and optionally the request's pending hash,
     /// which learns the agent's name (for the unanswered notice) if it still exists.
     /// ARGV: group, entry id, agent name, then field/value pairs.
-    public static let forwardToInbox = LuaScript("""
+    public static let forwardToInbox = LuaScript(keys: ["source stream", "target stream", "pending hash"], optional: 1, """
     if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
     local entry = {}
     for i = 4, #ARGV do entry[#entry + 1] = ARGV[i] end
     redis.call('XADD', KEYS[2], '*', unpack(entry))
-    if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'agent', ARGV[3]) end
+    if KEYS[3] and ARGV[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], 'agent', ARGV[3]) end
     return 1
+    """)
+
+    /// Any stage: move an entry that can never succeed to the dead-letter stream and
+    /// acknowledge it, in that order and in one step. If the dead letter cannot be written
+    /// (the key holds another type, memory is full), the script fails before the acknowledgement
+    /// and the entry stays pending: a dead letter is never lost.
+    ///
+    /// KEYS: dead-letter stream, source stream. ARGV: group, entry id, then field/value pairs.
+    public static let deadLetter = LuaScript(keys: ["dead-letter stream", "source stream"], """
+    local entry = {}
+    for i = 3, #ARGV do entry[#entry + 1] = ARGV[i] end
+    redis.call('XADD', KEYS[1], '*', unpack(entry))
+    return redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
+    """)
+
+    /// `connector dead replay`: put a dead letter's original fields back on its stream, then
+    /// remove the dead letter; if the append fails, the dead letter stays. Returns the new
+    /// entry's id, or nil when the dead letter is gone (replayed or removed meanwhile).
+    ///
+    /// KEYS: dead-letter stream, target stream. ARGV: dead letter id, then field/value pairs.
+    public static let replayDeadLetter = LuaScript(keys: ["dead-letter stream", "target stream"], """
+    if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then return false end
+    local entry = {}
+    for i = 2, #ARGV do entry[#entry + 1] = ARGV[i] end
+    local id = redis.call('XADD', KEYS[2], '*', unpack(entry))
+    redis.call('XDEL', KEYS[1], ARGV[1])
+    return id
     """)
 }

@@ -54,7 +54,7 @@ public struct InboundMessage: StreamRecord {
         ]
     }
 
-    public init(fields: [String: String]) throws(RecordError) {
+    public init(fields: StreamFields) throws(RecordError) {
         let name = "inbound message"
         let rawKind = try fields.required("kind", in: name)
         guard let kind = Kind(rawValue: rawKind) else { throw RecordError("\(name) has unknown kind '\(rawKind)'") }

@@ -32,7 +32,7 @@ public struct PendingContext: StreamRecord {
         ] + (agent.isEmpty ? [] : [("agent", agent)])
     }
 
-    public init(fields: [String: String]) throws(RecordError) {
+    public init(fields: StreamFields) throws(RecordError) {
         let name = "pending context"
         guard let kind = InboundMessage.Kind(rawValue: fields["kind"] ?? "") else { throw .missing("kind", in: name) }
         requestID = try fields.required("request_id", in: name)

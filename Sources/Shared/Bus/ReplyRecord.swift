@@ -30,7 +30,7 @@ public struct ReplyRecord: StreamRecord {
         return fields
     }
 
-    public init(fields: [String: String]) throws(RecordError) {
+    public init(fields: StreamFields) throws(RecordError) {
         let name = "reply record"
         guard let text = fields["text"] else { throw .missing("text", in: name) }
         func optional(_ key: String) -> String? {

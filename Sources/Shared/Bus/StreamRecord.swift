@@ -2,7 +2,17 @@
 public protocol StreamRecord: Sendable, Equatable {
     /// The fields in a stable order, as written to Redis.
     var fields: [(String, String)] { get }
-    init(fields: [String: String]) throws(RecordError)
+    init(fields: StreamFields) throws(RecordError)
+}
+
+extension StreamRecord {
+    /// The fields as an `XADD` or `HSET` writes them.
+    public var streamFields: StreamFields { StreamFields(fields) }
+
+    /// Reads a record from fields given by name (tests, tools).
+    public init(fields dictionary: [String: String]) throws(RecordError) {
+        try self.init(fields: StreamFields(dictionary))
+    }
 }
 
 /// A stream entry that cannot be read as the record it should be.
@@ -15,7 +25,7 @@ public struct RecordError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-extension Dictionary where Key == String, Value == String {
+extension StreamFields {
     func required(_ field: String, in record: String) throws(RecordError) -> String {
         guard let value = self[field], !value.isEmpty else { throw .missing(field, in: record) }
         return value

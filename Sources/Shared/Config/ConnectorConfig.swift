@@ -3,8 +3,9 @@ import Foundation
 /// Everything a service reads from its environment (CONTRACT section 1), resolved once at start.
 ///
 /// The process environment wins over `.env`, and `.env` wins over the defaults below. Every
-/// variable is read in `init(environment:)`, which is the single place to look up what a
-/// variable means; the README's configuration table mirrors it.
+/// connector setting is read in `init(environment:)`, which is the single place to look up what
+/// a variable means; the README's configuration table mirrors it. (The test and demo programs,
+/// the simulator and the echo agent, read a few variables of their own: `SIM_*`, `ECHO_AGENTS`.)
 public struct ConnectorConfig: Sendable {
     /// `DISCORD_BOT_TOKEN`: the bot token. Required by Ingest and Replier unless `DRY_RUN=1`.
     public var discordToken: String?
@@ -79,6 +80,15 @@ public struct ConnectorConfig: Sendable {
     public var globalRateLimit: Int
     /// `CHANNELS_FILE`: a JSON file of pinned channel names (`{"project": {"name": "id"}}`).
     public var channelsFile: String?
+    /// `CONSUMER_NAME`: this process's name in the consumer groups; nil: `<service>-<host>`.
+    public var consumerNameOverride: String?
+
+    /// The consumer name: `CONSUMER_NAME` when set, else `<prefix>-<host>`. Stable across
+    /// restarts, so a restarted process finds its own pending entries first (a container keeps
+    /// its hostname across restarts). Copies on one host need distinct `CONSUMER_NAME`s.
+    public func consumerName(prefix: String) -> String {
+        consumerNameOverride ?? "\(prefix)-\(ProcessInfo.processInfo.hostName)"
+    }
 
     public static let defaultBusURL = "redis://127.0.0.1:6379"
     public static let defaultAPIBase = "https://discord.com/api/v10"
@@ -211,6 +221,10 @@ public struct ConnectorConfig: Sendable {
         self.inboundMode = inboundMode
         replyPartitions = try positive("REPLY_PARTITIONS", default: 8, unit: "partitions")
         globalRateLimit = try positive("DISCORD_GLOBAL_RATE_LIMIT", default: 50, unit: "requests per second")
+        consumerNameOverride = value("CONSUMER_NAME")
+        if let name = consumerNameOverride, name.contains(where: \.isWhitespace) {
+            throw ConfigError(variable: "CONSUMER_NAME", problem: "must not contain whitespace, got '\(name)'")
+        }
         channelsFile = value("CHANNELS_FILE")
         if let path = channelsFile {
             do {
@@ -269,6 +283,7 @@ public struct ConnectorConfig: Sendable {
             ("REPLY_PARTITIONS", String(replyPartitions)),
             ("DISCORD_GLOBAL_RATE_LIMIT", String(globalRateLimit)),
             ("CHANNELS_FILE", channelsFile ?? "(none)"),
+            ("CONSUMER_NAME", consumerNameOverride ?? "(<service>-<host>)"),
         ]
         return lines.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Numbered slots (gateway shards, reply partitions) shared out among the live copies of a
 /// service through Redis leases: each slot has at most one owner, and the slots spread evenly
@@ -20,6 +21,8 @@ public actor LeaseSet {
     private let logger: Logger
     private var held: [Int: ContinuousClock.Instant] = [:]  // slot -> last confirmed renewal
     private var workers: [Int: Task<Void, Never>] = [:]
+    /// Slots whose worker returned by itself (it drained on graceful shutdown).
+    private var ended: Set<Int> = []
     private var failure: (any Error)?
     private var announcedWaiting = false
 
@@ -45,10 +48,23 @@ public actor LeaseSet {
     /// held slot in a task of its own, cancelling it (and waiting for it to end) before a slot
     /// is given up. On cancellation every worker is stopped and every lease released. A worker
     /// that throws stops everything the same way, and its error is rethrown.
+    ///
+    /// On graceful shutdown no slot is taken any more, but the held leases are still renewed
+    /// until each worker has returned by itself (finishing the work in hand); then they are
+    /// released, so a standby takes over at once.
     public func run(_ work: @escaping @Sendable (Int) async throws -> Void) async throws {
         defer { failure = nil }
         while !Task.isCancelled, failure == nil {
-            let plan = await round()
+            for slot in ended {
+                workers[slot] = nil
+                if !Task.isShuttingDownGracefully {
+                    logger.warning("the work of slot \(slot) ended by itself; giving the slot up", metadata: ["lease": "\(keyPrefix)\(slot)"])
+                    await release(slot)
+                }
+            }
+            ended.removeAll()
+            if Task.isShuttingDownGracefully, workers.isEmpty { break }
+            let plan = await round(acquiring: !Task.isShuttingDownGracefully)
             for slot in plan.lost {
                 logger.error("lost the lease of slot \(slot); stopping its work", metadata: ["lease": "\(keyPrefix)\(slot)"])
                 await stopWorker(slot)
@@ -62,18 +78,23 @@ public actor LeaseSet {
                 logger.info("holding slot \(slot)", metadata: ["lease": "\(keyPrefix)\(slot)", "owner": "\(owner)"])
                 workers[slot] = Task {
                     do { try await work(slot) } catch { self.fail(error) }
+                    self.workerEnded(slot)
                 }
             }
             try? await Task.sleep(for: interval)
         }
         for slot in Array(workers.keys) { await stopWorker(slot) }
         for slot in Array(held.keys) { await release(slot) }
-        _ = try? await redis.send("ZREM", membersKey, owner)
+        _ = try? await redis.run(ZREM(membersKey, members: [owner]))
         if let failure { throw failure }
     }
 
     private func fail(_ error: any Error) {
         if failure == nil { failure = error }
+    }
+
+    private func workerEnded(_ slot: Int) {
+        if workers[slot] != nil { ended.insert(slot) }
     }
 
     struct Plan {
@@ -84,12 +105,12 @@ public actor LeaseSet {
 
     /// One round: renew what is held, then claim free slots up to the fair share, or mark the
     /// slots above it as surplus.
-    func round() async -> Plan {
+    func round(acquiring: Bool = true) async -> Plan {
         var plan = Plan()
         let now = ContinuousClock.now
         for slot in held.keys.sorted() {
             do {
-                if try await redis.evaluate(Self.renewScript, keys: [keyPrefix + String(slot)], arguments: [owner, milliseconds(ttl)]).int == 1 {
+                if try await redis.run(Self.renewScript.call(keys: [keyPrefix + String(slot)], arguments: [RedisBytes(owner), RedisBytes(milliseconds(ttl))])).int == 1 {
                     held[slot] = now
                 } else {
                     held[slot] = nil
@@ -104,14 +125,14 @@ public actor LeaseSet {
                 }
             }
         }
-        guard let share = try? await fairShare() else { return plan }
+        guard acquiring, let share = try? await fairShare() else { return plan }
         if held.count > share {
             plan.surplus = Array(held.keys.sorted().suffix(held.count - share))
             return plan
         }
         var waiting = false
         for slot in 0..<count where held[slot] == nil && held.count < share {
-            let acquired = (try? await redis.send("SET", keyPrefix + String(slot), owner, "NX", "PX", milliseconds(ttl)))?.string == "OK"
+            let acquired = (try? await redis.run(SET(keyPrefix + String(slot), RedisBytes(owner), onlyIfAbsent: true, expireMilliseconds: Int(ttl.wholeMilliseconds)))) == true
             if acquired {
                 held[slot] = ContinuousClock.now
                 plan.gained.append(slot)
@@ -131,9 +152,9 @@ public actor LeaseSet {
         let nowMs = Int(Date().timeIntervalSince1970 * 1000)
         let expiry = nowMs - 2 * (Int(milliseconds(ttl)) ?? 0)
         let replies = try await redis.pipeline([
-            ["ZADD", membersKey, String(nowMs), owner],
-            ["ZREMRANGEBYSCORE", membersKey, "-inf", String(expiry)],
-            ["ZCARD", membersKey],
+            ZADD(membersKey, score: nowMs, member: owner).request,
+            ZREMRANGEBYSCORE(membersKey, max: expiry).request,
+            ZCARD(membersKey).request,
         ])
         let live = max(1, replies.last?.int ?? 1)
         return (count + live - 1) / live
@@ -147,19 +168,19 @@ public actor LeaseSet {
 
     private func release(_ slot: Int) async {
         held[slot] = nil
-        _ = try? await redis.evaluate(Self.releaseScript, keys: [keyPrefix + String(slot)], arguments: [owner])
+        _ = try? await redis.run(Self.releaseScript.call(keys: [keyPrefix + String(slot)], arguments: [RedisBytes(owner)]))
     }
 
     private func milliseconds(_ duration: Duration) -> String {
         String(duration.wholeMilliseconds)
     }
 
-    private static let renewScript = LuaScript("""
+    private static let renewScript = LuaScript(keys: ["lease"], """
     if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
     return 0
     """)
 
-    private static let releaseScript = LuaScript("""
+    private static let releaseScript = LuaScript(keys: ["lease"], """
     if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
     return 0
     """)

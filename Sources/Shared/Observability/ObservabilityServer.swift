@@ -81,8 +81,8 @@ public enum ObservabilityServer {
     /// Nil when the service is ready, else why not.
     static func readinessProblem(_ redis: RedisClient) async -> String? {
         do {
-            let reply = try await redis.send("PING")
-            return reply.string == "PONG" ? nil : "Redis answered PING with \(reply)"
+            let reply = try await redis.run(PING())
+            return reply == "PONG" ? nil : "Redis answered PING with \(reply)"
         } catch {
             await redis.disconnect()
             return "Redis does not answer PING: \(error)"

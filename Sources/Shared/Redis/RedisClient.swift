@@ -33,7 +33,35 @@ public actor RedisClient {
 
     deinit { executor.stop() }
 
-    /// Runs one command; an error reply is thrown as `.server`.
+    /// Runs one command and decodes its reply; an error reply is thrown as `.server` (or as
+    /// `.configuration` when Redis says the connection is not authenticated).
+    @discardableResult
+    public func run<Command: RedisCommand>(_ command: Command) throws(RedisError) -> Command.Response {
+        if let call = command as? ScriptCall {
+            // A script's body is sent once per server: by SHA, and in full after NOSCRIPT (a restart).
+            let reply: RedisValue
+            do {
+                reply = try execute(call.request)
+            } catch let error where error.kind == .server && error.message.hasPrefix("NOSCRIPT") {
+                reply = try execute(call.evalRequest)
+            }
+            return try command.decode(reply)
+        }
+        return try command.decode(try execute(command.request))
+    }
+
+    /// Runs several commands in one round trip; error replies stay in the result, in place.
+    public func pipeline(_ requests: [RedisRequest]) throws(RedisError) -> [RedisValue] {
+        try withConnection { connection throws(RedisError) in try connection.pipeline(requests.map(\.arguments)) }
+    }
+
+    /// Runs a Lua script (see `LuaScript.call`).
+    @discardableResult
+    public func evaluate(_ script: LuaScript, keys: [String], arguments: [String]) throws(RedisError) -> RedisValue {
+        try run(script.call(keys: keys, arguments: arguments.map { RedisBytes($0) }))
+    }
+
+    /// A raw command, for admin tools and tests (the services use typed commands).
     @discardableResult
     public func send(_ arguments: String...) throws(RedisError) -> RedisValue {
         try send(arguments)
@@ -41,24 +69,19 @@ public actor RedisClient {
 
     @discardableResult
     public func send(_ arguments: [String]) throws(RedisError) -> RedisValue {
-        let reply = try withConnection { connection throws(RedisError) in try connection.command(arguments) }
-        if case .error(let message) = reply { throw RedisError(.server, message) }
-        return reply
+        try execute(RedisRequest(raw: arguments))
     }
 
-    /// Runs several commands in one round trip; error replies stay in the result, in place.
-    public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
-        try withConnection { connection throws(RedisError) in try connection.pipeline(commands) }
-    }
-
-    /// Runs a Lua script by its SHA, loading it on `NOSCRIPT` (after a Redis restart, say).
-    public func evaluate(_ script: LuaScript, keys: [String], arguments: [String]) throws(RedisError) -> RedisValue {
-        let tail = [String(keys.count)] + keys + arguments
-        do {
-            return try send(["EVALSHA", script.sha1] + tail)
-        } catch let error where error.kind == .server && error.message.hasPrefix("NOSCRIPT") {
-            return try send(["EVAL", script.source] + tail)
+    private func execute(_ request: RedisRequest) throws(RedisError) -> RedisValue {
+        let reply = try withConnection { connection throws(RedisError) in try connection.command(request.arguments) }
+        if case .error(let message) = reply {
+            if RedisError.isAuthenticationReply(message) {
+                connection = nil
+                throw RedisError(.configuration, "\(message) (\(request.name)): \(RedisError.credentialsHint)")
+            }
+            throw RedisError(.server, message)
         }
+        return reply
     }
 
     /// Drops the connection, so the next command opens a new one.
@@ -85,7 +108,10 @@ extension RedisClient {
     /// Runs `operation` until it succeeds, waiting out Redis outages with capped backoff.
     ///
     /// An outage is logged once when it starts and once when it ends, not on every attempt.
-    /// Errors other than connection errors are rethrown at once. Returns nil on cancellation.
+    /// Credentials or a database that Redis refuses are a configuration error, not an outage:
+    /// logged as such (naming the setting to check) and retried slowly, so that fixing the
+    /// password on either side resumes the service without a restart. Other errors are rethrown
+    /// at once. Returns nil on cancellation.
     public static func retrying<T: Sendable>(
         isolation: isolated (any Actor)? = #isolation,
         logger: Logger,
@@ -94,11 +120,21 @@ extension RedisClient {
     ) async throws(RedisError) -> T? {
         var backoff = Backoff(base: .milliseconds(100), cap: .seconds(5))
         var failing = false
+        var refused = false
+        var slowBackoff = Backoff(base: .seconds(1), cap: .seconds(30))
         while !Task.isCancelled {
             do {
                 let result = try await operation()
                 if failing { logger.notice("Redis is reachable again; resuming \(what)") }
+                if refused { logger.notice("Redis accepts the connector's credentials again; resuming \(what)") }
                 return result
+            } catch where error.kind == .configuration {
+                ConnectorMetrics.redisErrors.increment()
+                if !refused {
+                    logger.critical("Redis refused the connector while \(what): \(error.message); retrying with backoff (up to every 30 s) until it is fixed")
+                    refused = true
+                }
+                try? await Task.sleep(for: slowBackoff.next())
             } catch where error.kind == .connection {
                 ConnectorMetrics.redisErrors.increment()
                 if !failing {

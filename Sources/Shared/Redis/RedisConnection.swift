@@ -32,25 +32,26 @@ final class RedisConnection {
         if let password {
             let user = url.username ?? (url.password == nil ? defaultUser : nil)
             let auth = user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
-            if case .error(let message) = try command(auth) {
-                throw RedisError(.connection, "authentication failed: \(message)")
+            if case .error(let message) = try command(auth.map { RedisBytes($0) }) {
+                // Not an outage: retrying cannot fix a wrong password, so say what to check.
+                throw RedisError(.configuration, "authentication failed (\(message)): \(RedisError.credentialsHint)")
             }
         }
-        if url.database != 0, case .error(let message) = try command(["SELECT", String(url.database)]) {
-            throw RedisError(.connection, "SELECT \(url.database) failed: \(message)")
+        if url.database != 0, case .error(let message) = try command(["SELECT", RedisBytes(url.database)]) {
+            throw RedisError(.configuration, "SELECT \(url.database) failed (\(message)): check the database number in MUMEGA_BUS_URL")
         }
     }
 
     deinit { redisFree(context) }
 
     /// Sends one command and waits for its reply. Error replies come back as `.error`, not thrown.
-    func command(_ arguments: [String]) throws(RedisError) -> RedisValue {
+    func command(_ arguments: [RedisBytes]) throws(RedisError) -> RedisValue {
         try append(arguments)
         return try readReply()
     }
 
     /// Sends several commands in one write and reads their replies in order.
-    func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
+    func pipeline(_ commands: [[RedisBytes]]) throws(RedisError) -> [RedisValue] {
         for command in commands { try append(command) }
         var replies: [RedisValue] = []
         replies.reserveCapacity(commands.count)
@@ -58,14 +59,14 @@ final class RedisConnection {
         return replies
     }
 
-    private func append(_ arguments: [String]) throws(RedisError) {
+    private func append(_ arguments: [RedisBytes]) throws(RedisError) {
         // Binary-safe: all arguments in one buffer, each passed with its byte length.
         var bytes: [UInt8] = []
         var offsets: [Int] = []
         var lengths: [Int] = []
         for argument in arguments {
             offsets.append(bytes.count)
-            bytes.append(contentsOf: argument.utf8)
+            bytes.append(contentsOf: argument.bytes)
             lengths.append(bytes.count - offsets[offsets.count - 1])
         }
         bytes.append(0)  // keeps the base address valid when every argument is empty
@@ -92,7 +93,7 @@ final class RedisConnection {
     private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
         let value = reply.pointee
         switch Int32(value.type) {
-        case REDIS_REPLY_STRING: return .bulk(string(value.str, value.len))
+        case REDIS_REPLY_STRING: return .bulk(RedisBytes(bytes(value.str, value.len)))
         case REDIS_REPLY_STATUS: return .status(string(value.str, value.len))
         case REDIS_REPLY_ERROR: return .error(string(value.str, value.len))
         case REDIS_REPLY_INTEGER: return .integer(Int(value.integer))
@@ -105,6 +106,11 @@ final class RedisConnection {
             return .array(items)
         default: return .null
         }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 
     private static func string(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> String {

@@ -6,8 +6,8 @@ extension CtxSigner {
     public static func resolve(config: ConnectorConfig, redis: RedisClient, keys: BusKeys, logger: Logger) async throws(RedisError) -> CtxSigner? {
         if let key = config.ctxSigningKey { return CtxSigner(key: key) }
         let key = try await RedisClient.retrying(logger: logger, what: "loading the ctx signing key") { () throws(RedisError) -> String in
-            try await redis.send("SET", keys.ctxSigningKey, generateKey(), "NX")
-            guard let key = try await redis.send("GET", keys.ctxSigningKey).string else {
+            try await redis.run(SET(keys.ctxSigningKey, RedisBytes(generateKey()), onlyIfAbsent: true))
+            guard let key = try await redis.run(GET(keys.ctxSigningKey)) else {
                 throw RedisError(.protocolViolation, "ctx signing key vanished")
             }
             return key

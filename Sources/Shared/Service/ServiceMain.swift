@@ -6,7 +6,12 @@ import UnixSignals
 /// The shared entry point of every executable: parses `--check`, `--healthcheck` and `--help`,
 /// loads and validates the configuration, sets up logging (`LOG_FORMAT`) and, with
 /// `METRICS_PORT`, metrics and the `/metrics`, `/healthz`, `/readyz` endpoint, and runs the
-/// service until SIGTERM or SIGINT.
+/// process's services in one `ServiceGroup` until SIGTERM or SIGINT.
+///
+/// SIGTERM is a graceful shutdown, not a cancellation: each service stops taking new work and
+/// finishes what it has in hand (a reply being posted is posted and acknowledged). Loops that
+/// can stop at once say so with `cancelWhenGracefulShutdown`. Work still running after
+/// `gracefulShutdownLimit` is cancelled, before a container runtime's SIGKILL (10 s by default).
 public enum ServiceMain {
     public struct Options: Sendable {
         public var name: String
@@ -21,7 +26,11 @@ public enum ServiceMain {
         }
     }
 
-    public static func run(_ options: Options, body: @escaping @Sendable (ConnectorConfig, Logger) async throws -> Void) async -> Never {
+    /// How long a graceful shutdown may take before what is left is cancelled.
+    public static let gracefulShutdownLimit: Duration = .seconds(8)
+
+    /// Runs the services `make` returns for the configuration.
+    public static func run(_ options: Options, services make: @escaping @Sendable (ConnectorConfig, Logger) throws -> [any Service]) async -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.contains("--help") || arguments.contains("-h") {
             print("""
@@ -94,22 +103,30 @@ public enum ServiceMain {
             }
         }
 
-        let service = ClosureService(config: config, logger: logger, body: body)
+        let services: [any Service]
+        do {
+            services = try make(config, logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            exit(2)
+        }
         let heartbeat = HeartbeatService(
             redis: RedisClient(config: config, name: "heartbeat"),
             key: BusKeys(connectorAgentName: config.connectorAgentName).heartbeats,
             field: "\(options.name)@\(ProcessInfo.processInfo.hostName):\(getpid())"
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: observability + [
-                    .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: heartbeat),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            // A service that ends (or fails) stops the process: a half-running stage is worse
+            // than a restart. Services shut down in reverse order: the heartbeat first, the
+            // metrics endpoint last.
+            services: observability + services.map {
+                .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+            } + [.init(service: heartbeat)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        configuration.maximumGracefulShutdownDuration = gracefulShutdownLimit
+        let group = ServiceGroup(configuration: configuration)
         do {
             try await group.run()
             logger.info("stopped")
@@ -117,24 +134,6 @@ public enum ServiceMain {
         } catch {
             logger.critical("exiting: \(error)")
             exit(1)
-        }
-    }
-}
-
-/// Runs the service body and cancels it on graceful shutdown; loops end on cancellation.
-///
-/// ServiceLifecycle logs its services with `description`, so this type spells out its own
-/// rather than letting reflection print the configuration and its secrets.
-private struct ClosureService: Service, CustomStringConvertible {
-    var description: String { "ConnectorService" }
-
-    let config: ConnectorConfig
-    let logger: Logger
-    let body: @Sendable (ConnectorConfig, Logger) async throws -> Void
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await body(config, logger)
         }
     }
 }
@@ -150,10 +149,10 @@ private struct HeartbeatService: Service, CustomStringConvertible {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                _ = try? await redis.send("HSET", key, field, String(Int(Date().timeIntervalSince1970 * 1000)))
+                _ = try? await redis.run(HSET(key, fields: [(field, String(Int(Date().timeIntervalSince1970 * 1000)))]))
                 try? await Task.sleep(for: .seconds(5))
             }
         }
-        _ = try? await redis.send("HDEL", key, field)
+        _ = try? await redis.run(HDEL(key, fields: [field]))
     }
 }

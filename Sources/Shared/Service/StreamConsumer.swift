@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// What a stage did with one stream entry.
 public enum ConsumeOutcome: Sendable, Equatable {
@@ -51,20 +52,14 @@ public struct StreamConsumer: Sendable {
         self.logger = logger
     }
 
-    /// The consumer name: `CONSUMER_NAME` when set, else `<prefix>-<host>`. Stable across
-    /// restarts, so a restarted process finds its own pending entries first (a container keeps
-    /// its hostname across restarts). Copies on one host need distinct `CONSUMER_NAME`s.
-    public static func consumerName(prefix: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let name = environment["CONSUMER_NAME"], !name.isEmpty { return name }
-        return "\(prefix)-\(ProcessInfo.processInfo.hostName)"
-    }
-
-    /// Consumes until the task is cancelled.
+    /// Consumes until the task is cancelled or the service shuts down gracefully. On graceful
+    /// shutdown no new entry is read, but the entry in hand is finished and acknowledged: a post
+    /// in flight completes instead of being cut and posted again after the restart.
     public func run(_ handle: @Sendable (StreamEntry) async -> ConsumeOutcome) async {
         var groupReady = false
         var ownPendingDone = false
         var nextClaim = ContinuousClock.now
-        while !Task.isCancelled {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let batch: [StreamEntry]?
             var attempts = 0
             do {
@@ -102,7 +97,7 @@ public struct StreamConsumer: Sendable {
             guard let batch else { return }
             let deliveries = (try? await deliveryCounts(batch)) ?? [:]
             for entry in batch {
-                if Task.isCancelled { return }
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 if let count = deliveries[entry.id], count > maxDeliveries {
                     await finish(entry, .deadLetter(reason: "delivered \(count) times without success (limit \(maxDeliveries))"))
                     continue
@@ -118,9 +113,9 @@ public struct StreamConsumer: Sendable {
     /// before the first consumer existed are not skipped.
     public func ensureGroup() async throws(RedisError) {
         do {
-            try await redis.send("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
+            try await redis.run(XGROUPCREATE(stream, group: group, start: "0"))
             logger.info("created consumer group", metadata: ["stream": "\(stream)", "group": "\(group)"])
-        } catch where error.kind == .server && error.message.hasPrefix("BUSYGROUP") {
+        } catch where XGROUPCREATE.isBusyGroup(error) {
             // Already there: another copy or an earlier run made it.
         }
     }
@@ -130,30 +125,20 @@ public struct StreamConsumer: Sendable {
     private func takeOverAll() async throws(RedisError) {
         var cursor = "0-0"
         repeat {
-            let reply = try await redis.send("XAUTOCLAIM", stream, group, consumer, "0", cursor, "COUNT", "1000", "JUSTID")
-            guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
-                throw RedisError(.protocolViolation, "XAUTOCLAIM reply \(reply)")
-            }
-            cursor = next
+            cursor = try await redis.run(XAUTOCLAIM(stream, group: group, consumer: consumer, minIdle: 0, start: cursor, count: 1000, justIDs: true)).next
         } while cursor != "0-0"
     }
 
     /// `>`: new entries, waiting up to a second; `0`: this consumer's own pending entries.
     private func read(from id: String, block: Bool) async throws(RedisError) -> [StreamEntry] {
-        var command = ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(batchSize)]
-        if block { command += ["BLOCK", "1000"] }
-        let entries = try StreamEntry.fromRead(try await redis.send(command + ["STREAMS", stream, id]))
+        let entries = try await redis.run(XREADGROUP(group: group, consumer: consumer, count: batchSize, block: block ? 1000 : nil, stream: stream, id: id))
         return try await dropDeleted(entries)
     }
 
     /// Entries pending longer than `claimIdle` with any consumer of the group, now ours.
     private func claimAbandoned() async throws(RedisError) -> [StreamEntry] {
-        let idle = String(claimIdle.wholeMilliseconds)
-        let reply = try await redis.send("XAUTOCLAIM", stream, group, consumer, idle, "0-0", "COUNT", String(batchSize))
-        guard let parts = reply.array, parts.count >= 2 else {
-            throw RedisError(.protocolViolation, "XAUTOCLAIM reply \(reply)")
-        }
-        let entries = try await dropDeleted(try StreamEntry.list(from: parts[1]))
+        let claimed = try await redis.run(XAUTOCLAIM(stream, group: group, consumer: consumer, minIdle: Int(claimIdle.wholeMilliseconds), count: batchSize))
+        let entries = try await dropDeleted(claimed.entries)
         if !entries.isEmpty { logger.notice("claimed \(entries.count) entries abandoned by another consumer", metadata: ["stream": "\(stream)"]) }
         return entries
     }
@@ -161,21 +146,23 @@ public struct StreamConsumer: Sendable {
     /// An entry deleted from the stream while pending comes back without fields: nothing to do
     /// but acknowledge it.
     private func dropDeleted(_ entries: [StreamEntry]) async throws(RedisError) -> [StreamEntry] {
-        for entry in entries where entry.fields.isEmpty {
-            try await redis.send("XACK", stream, group, entry.id)
-        }
+        let deleted = entries.filter(\.fields.isEmpty).map(\.id)
+        if !deleted.isEmpty { _ = try await redis.run(XACK(stream, group: group, ids: deleted)) }
         return entries.filter { !$0.fields.isEmpty }
     }
 
     /// How often each entry of the batch has been delivered, from `XPENDING`.
     private func deliveryCounts(_ batch: [StreamEntry]) async throws(RedisError) -> [String: Int] {
         guard let first = batch.first?.id, let last = batch.last?.id else { return [:] }
-        let reply = try await redis.send("XPENDING", stream, group, first, last, String(batch.count * 2 + 16), consumer)
-        var counts: [String: Int] = [:]
-        for item in reply.array ?? [] {
-            if let fields = item.array, fields.count >= 4, let id = fields[0].string, let count = fields[3].int { counts[id] = count }
-        }
-        return counts
+        let pending = try await redis.run(XPENDING(stream, group: group, start: first, end: last, count: batch.count * 2 + 16, consumer: consumer))
+        return Dictionary(pending.map { ($0.id, $0.deliveries) }, uniquingKeysWith: max)
+    }
+
+    /// The dead letter of an entry: why, where from, when, and the entry's own fields in order.
+    static func deadLetterFields(reason: String, stream: String, entry: StreamEntry, group: String, at date: Date = Date()) -> StreamFields {
+        var fields = StreamFields([("reason", reason), ("stream", stream), ("entry_id", entry.id), ("group", group), ("at", ISO8601.string(date))])
+        for (name, value) in entry.fields { fields.append("field:\(name)", bytes: value) }
+        return fields
     }
 
     private func finish(_ entry: StreamEntry, _ outcome: ConsumeOutcome) async {
@@ -183,21 +170,15 @@ public struct StreamConsumer: Sendable {
             _ = try await RedisClient.retrying(logger: logger, what: "acknowledging \(entry.id)") { () throws(RedisError) in
                 switch outcome {
                 case .ack:
-                    try await redis.send("XACK", stream, group, entry.id)
+                    try await redis.run(XACK(stream, group: group, ids: [entry.id]))
                 case .alreadyAcknowledged, .leavePending:
                     break
                 case .deadLetter(let reason):
                     logger.error("dead-lettering \(stream) entry \(entry.id): \(reason)")
-                    let fields = [("reason", reason), ("stream", stream), ("entry_id", entry.id), ("group", group), ("at", ISO8601DateFormatter().string(from: Date()))]
-                        + entry.fields.sorted { $0.key < $1.key }.map { ("field:\($0.key)", $0.value) }
-                    // MULTI/EXEC: the dead letter and the acknowledgement land together or not at all.
-                    let replies = try await redis.pipeline([
-                        ["MULTI"],
-                        ["XADD", deadLetters, "*"] + flattenFields(fields),
-                        ["XACK", stream, group, entry.id],
-                        ["EXEC"],
-                    ])
-                    if case .error(let message) = replies.last ?? .null { throw RedisError(.server, message) }
+                    let fields = Self.deadLetterFields(reason: reason, stream: stream, entry: entry, group: group)
+                    // One script: the dead letter is written first, and the entry is acknowledged
+                    // only if that worked.
+                    try await redis.run(BusScripts.deadLetter.call(keys: [deadLetters, stream], arguments: [RedisBytes(group), RedisBytes(entry.id)] + fields.flattened))
                     ConnectorMetrics.deadLetters(group: group).increment()
                 }
             }

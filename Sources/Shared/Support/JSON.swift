@@ -67,3 +67,11 @@ public enum JSONValue: Codable, Sendable, Equatable {
         return nil
     }
 }
+
+extension JSONValue {
+    /// A whole number (Discord's error codes).
+    public var intValue: Int? {
+        guard case .number(let value) = self, value == value.rounded(), abs(value) < 1e15 else { return nil }
+        return Int(value)
+    }
+}

@@ -88,8 +88,8 @@ public struct ChannelCatalog: Sendable, Equatable {
 extension ChannelCatalog {
     /// The catalog from Redis (`discord:channels`) and the pinned names file, if any.
     public static func load(redis: RedisClient, keys: BusKeys, pinnedFile: String?) async throws(RedisError) -> ChannelCatalog {
-        let stored = try await redis.send("HGETALL", keys.channels).fieldMap
-        let entries = stored.values.compactMap { try? JSON.decode(Entry.self, from: $0) }.sorted { $0.id < $1.id }
+        let stored = try await redis.run(HGETALL(keys.channels))
+        let entries = stored.dictionary.values.compactMap { try? JSON.decode(Entry.self, from: $0) }.sorted { $0.id < $1.id }
         let pinned = pinnedFile.flatMap { try? pinnedNames(fromFile: $0) } ?? [:]
         return ChannelCatalog(entries: entries, pinned: pinned)
     }

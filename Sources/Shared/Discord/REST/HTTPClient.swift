@@ -40,7 +40,18 @@ public actor HTTPClient {
         executor.stop()
     }
 
-    public func request(method: String, url: String, headers: [String: String] = [:], body: Data? = nil) throws(HTTPTransportError) -> HTTPResponse {
+    public func request(method: String, url: String, headers: [String: String] = [:], body: HTTPBody? = nil) throws(HTTPTransportError) -> HTTPResponse {
+        var headers = headers
+        let data: Data?
+        switch body {
+        case .json(let json)?:
+            headers["Content-Type"] = "application/json"
+            data = json
+        case .multipart?:
+            throw HTTPTransportError(description: "multipart bodies are not supported yet")
+        case nil:
+            data = nil
+        }
         curl_easy_reset(handle)
         let sink = ResponseSink()
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
@@ -70,7 +81,7 @@ public actor HTTPClient {
             return size * count
         })
         ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)
-        if let body {
+        if let body = data {
             ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
             // COPYPOSTFIELDS copies the bytes, so nothing has to outlive this call.
             body.withUnsafeBytes { bytes in

@@ -32,7 +32,8 @@ public struct SharedRateLimiter: Sendable {
 
     private let redis: RedisClient
     private let settings: Settings
-    private let prefix = "discord:ratelimit:"
+    private let keys = RateLimitKeys()
+    private let buckets = BucketNames()
     private let logger: Logger
 
     public init(redis: RedisClient, settings: Settings = Settings(), logger: Logger) {
@@ -44,6 +45,11 @@ public struct SharedRateLimiter: Sendable {
     /// A request counted against the limits; `record` moves its time to when Discord answered.
     public struct Reservation: Sendable {
         public var id: String
+        /// The bucket the request was counted in (nil: the limiter was unavailable).
+        var bucketSent: String?
+        var bucket: String?
+
+        static let unlimited = Reservation(id: "", bucketSent: nil, bucket: nil)
     }
 
     /// Waits until a request on `route` (e.g. `POST /channels/{channel.id}/messages`) with major
@@ -59,7 +65,7 @@ public struct SharedRateLimiter: Sendable {
                 }
             } catch {
                 logger.warning("rate limiter unavailable (\(error)); posting without it")
-                return Reservation(id: "")
+                return .unlimited
             }
         }
         return nil
@@ -72,12 +78,19 @@ public struct SharedRateLimiter: Sendable {
 
     /// One attempt: reserves a request, or says how long to wait.
     public func attempt(route: String, major: String) async throws(RedisError) -> Attempt {
-        let reply = try await redis.evaluate(Self.acquireScript, keys: [], arguments: [
-            prefix, route, major, String(Self.nowMilliseconds()),
-            String(settings.globalPerSecond), String(settings.coldLimit), String(settings.coldWindowMilliseconds),
-            String(settings.invalidRequestGuard),
-        ])
-        if let id = reply.array?.first?.string { return .reserved(Reservation(id: id)) }
+        let bucket = try await bucketName(route)
+        let now = Self.nowMilliseconds()
+        let window = now / 600_000
+        let id = "\(now):\(UInt64.random(in: 0...UInt64.max))"
+        let bucketSent = keys.bucketSent(bucket, major: major)
+        let reply = try await redis.run(Self.acquireScript.call(
+            keys: [keys.globalPause, keys.invalid(window: window), keys.invalidSpacing, keys.bucketState(bucket, major: major), bucketSent, keys.globalSent],
+            arguments: [
+                RedisBytes(now), RedisBytes(settings.globalPerSecond), RedisBytes(settings.coldLimit), RedisBytes(settings.coldWindowMilliseconds),
+                RedisBytes(settings.invalidRequestGuard), RedisBytes((window + 1) * 600_000), RedisBytes(id),
+            ]
+        ))
+        if reply.array?.first?.string != nil { return .reserved(Reservation(id: id, bucketSent: bucketSent, bucket: bucket)) }
         return .wait(milliseconds: max(1, reply.int ?? 1))
     }
 
@@ -85,6 +98,15 @@ public struct SharedRateLimiter: Sendable {
     public func reserve(route: String, major: String) async throws(RedisError) -> Int {
         if case .wait(let milliseconds) = try await attempt(route: route, major: major) { return milliseconds }
         return 0
+    }
+
+    /// The route's bucket: learned from Discord's `X-RateLimit-Bucket` (by this process, or by
+    /// another and read once from Redis), else the route's cold-start bucket.
+    private func bucketName(_ route: String) async throws(RedisError) -> String {
+        if let known = buckets[route] { return known }
+        let learned = try await redis.run(GET(keys.route(route))) ?? RateLimitKeys.coldBucket(route)
+        buckets[route] = learned
+        return learned
     }
 
     /// Learns from Discord's answer to a request made after `acquire`.
@@ -97,12 +119,25 @@ public struct SharedRateLimiter: Sendable {
         }
         let retryAfterMs = Int((info.retryAfter ?? 0) * 1000)
         let resetAfterMs = info.resetAfter.map { Int($0 * 1000) } ?? -1
+        let now = Self.nowMilliseconds()
         do {
-            try await redis.evaluate(Self.recordScript, keys: [], arguments: [
-                prefix, route, major, String(Self.nowMilliseconds()), String(status),
-                info.bucket ?? "", info.limit.map(String.init) ?? "", info.remaining.map(String.init) ?? "",
-                String(resetAfterMs), scope, String(retryAfterMs), reservation?.id ?? "",
-            ])
+            let current = try await bucketName(route)
+            let header = info.bucket ?? ""
+            let learned = header.isEmpty ? current : header
+            try await redis.run(Self.recordScript.call(
+                keys: [
+                    keys.globalSent, reservation?.bucketSent ?? keys.bucketSent(current, major: major), keys.invalid(window: now / 600_000),
+                    keys.globalPause, keys.route(route),
+                    keys.bucketState(current, major: major), keys.bucketSent(current, major: major),
+                    keys.bucketState(learned, major: major), keys.bucketSent(learned, major: major),
+                ],
+                arguments: [
+                    RedisBytes(now), RedisBytes(status), RedisBytes(header), RedisBytes(info.limit.map(String.init) ?? ""),
+                    RedisBytes(info.remaining.map(String.init) ?? ""), RedisBytes(resetAfterMs), RedisBytes(scope),
+                    RedisBytes(retryAfterMs), RedisBytes(reservation?.id ?? ""), RedisBytes(current),
+                ]
+            ))
+            if learned != current { buckets[route] = learned }
         } catch {
             logger.warning("cannot record rate-limit headers: \(error)")
         }
@@ -111,91 +146,84 @@ public struct SharedRateLimiter: Sendable {
 
     static func nowMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
 
-    /// ARGV: prefix, route, major, now, global limit, cold limit, cold window, invalid guard.
-    /// Returns 0 when reserved, else the milliseconds to wait.
-    static let acquireScript = LuaScript("""
-    local p, route, major, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-    local globalLimit, coldLimit, coldWindow, guard = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+    /// KEYS: global pause, this window's invalid-request count, invalid spacing, bucket state,
+    /// bucket sends, global sends. ARGV: now, global limit, cold limit, cold window, invalid
+    /// guard, end of the invalid window, reservation id. Returns {id} when reserved, else the
+    /// milliseconds to wait.
+    static let acquireScript = LuaScript(keys: ["global pause", "invalid count", "invalid spacing", "bucket state", "bucket sent", "global sent"], """
+    local now, globalLimit, coldLimit, coldWindow = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+    local guard, windowEnd, id = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
     -- A global 429 pauses everything.
-    local paused = redis.call('PTTL', p .. 'global:pause')
+    local paused = redis.call('PTTL', KEYS[1])
     if paused > 0 then return paused end
     -- Invalid requests: space requests out above the guard, stop above twice the guard.
-    local window = math.floor(now / 600000)
-    local invalid = tonumber(redis.call('GET', p .. 'invalid:' .. window) or '0')
-    if invalid >= 2 * guard then return (window + 1) * 600000 - now end
+    local invalid = tonumber(redis.call('GET', KEYS[2]) or '0')
+    if invalid >= 2 * guard then return windowEnd - now end
     if invalid >= guard then
-        if redis.call('SET', p .. 'invalid:spacing', '1', 'NX', 'PX', 1000) == false then
-            return math.max(1, redis.call('PTTL', p .. 'invalid:spacing'))
+        if redis.call('SET', KEYS[3], '1', 'NX', 'PX', 1000) == false then
+            return math.max(1, redis.call('PTTL', KEYS[3]))
         end
     end
-    -- The route's bucket, learned from X-RateLimit-Bucket, or a cold-start bucket. Both limits
+    -- The route's bucket (learned from X-RateLimit-Bucket, or a cold-start bucket). Both limits
     -- are kept as sliding windows of send times, which never burst across a window boundary,
     -- and so stay within Discord's fixed windows whenever they open; each send counts 10 ms
     -- longer than the window, and counts from when Discord answered (see record).
-    local bucket = redis.call('GET', p .. 'route:' .. route) or ('cold:' .. route)
-    local state = p .. 'bucket:' .. bucket .. ':' .. major
-    local limit = tonumber(redis.call('HGET', state, 'limit') or coldLimit)
-    local span = tonumber(redis.call('HGET', state, 'window') or coldWindow) + 10
-    local pausedUntil = tonumber(redis.call('HGET', state, 'paused_until') or '0')
+    local limit = tonumber(redis.call('HGET', KEYS[4], 'limit') or coldLimit)
+    local span = tonumber(redis.call('HGET', KEYS[4], 'window') or coldWindow) + 10
+    local pausedUntil = tonumber(redis.call('HGET', KEYS[4], 'paused_until') or '0')
     if now < pausedUntil then return pausedUntil - now end
-    local bucketSent = state .. ':sent'
-    redis.call('ZREMRANGEBYSCORE', bucketSent, '-inf', now - span)
-    if redis.call('ZCARD', bucketSent) >= limit then
-        local oldest = redis.call('ZRANGE', bucketSent, 0, 0, 'WITHSCORES')
+    redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - span)
+    if redis.call('ZCARD', KEYS[5]) >= limit then
+        local oldest = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
         return math.max(1, tonumber(oldest[2]) + span - now)
     end
-    -- The global limit over any sliding second: the send times of the last second's requests.
-    local sent = p .. 'global:sent'
-    -- A request counts for 1005 ms after Discord answered it (record moves its time), so the
-    -- trip there needs no margin; 5 ms covers clock granularity.
-    redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - 1005)
-    if redis.call('ZCARD', sent) >= globalLimit then
-        local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
+    -- The global limit over any sliding second. A request counts for 1005 ms after Discord
+    -- answered it (record moves its time), so the trip there needs no margin; 5 ms covers clock
+    -- granularity.
+    redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 1005)
+    if redis.call('ZCARD', KEYS[6]) >= globalLimit then
+        local oldest = redis.call('ZRANGE', KEYS[6], 0, 0, 'WITHSCORES')
         return math.max(1, tonumber(oldest[2]) + 1005 - now)
     end
-    local id = now .. ':' .. redis.call('INCR', p .. 'global:seq')
-    redis.call('ZADD', sent, now, id)
-    redis.call('PEXPIRE', sent, 2000)
-    redis.call('ZADD', bucketSent, now, id)
-    redis.call('PEXPIRE', bucketSent, span * 2)
-    redis.call('SET', p .. 'reservation:' .. id, bucketSent, 'PX', 60000)
+    redis.call('ZADD', KEYS[6], now, id)
+    redis.call('PEXPIRE', KEYS[6], 2000)
+    redis.call('ZADD', KEYS[5], now, id)
+    redis.call('PEXPIRE', KEYS[5], span * 2)
     return {id}
     """)
 
-    /// ARGV: prefix, route, major, now, status, bucket header, limit, remaining, reset-after ms
-    /// (-1 when absent), 429 scope ("global", "bucket" or ""), retry-after ms, reservation id.
-    static let recordScript = LuaScript("""
-    local p, route, major, now, status = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-    local bucketHeader, limit, remaining, resetAfter = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
-    local scope, retryAfter, reservation = ARGV[10], tonumber(ARGV[11]), ARGV[12]
+    /// KEYS: global sends, the reservation's bucket sends, this window's invalid-request count,
+    /// global pause, the route's bucket name, current bucket state and sends, learned bucket
+    /// state and sends (the same as current unless the answer named a new bucket).
+    /// ARGV: now, status, bucket header, limit, remaining, reset-after ms (-1 when absent), 429
+    /// scope ("global", "bucket" or ""), retry-after ms, reservation id, current bucket name.
+    static let recordScript = LuaScript(keys: ["global sent", "reserved bucket sent", "invalid count", "global pause", "route bucket", "current state", "current sent", "learned state", "learned sent"], """
+    local now, status = tonumber(ARGV[1]), tonumber(ARGV[2])
+    local bucketHeader, limit, remaining, resetAfter = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+    local scope, retryAfter, reservation, current = ARGV[7], tonumber(ARGV[8]), ARGV[9], ARGV[10]
     -- The request reached Discord at the latest now: count it from now, so a request that was
     -- slow to leave (a busy machine) cannot let the next ones crowd Discord's window.
     if reservation ~= '' then
-        local bucketSent = redis.call('GET', p .. 'reservation:' .. reservation)
-        redis.call('ZADD', p .. 'global:sent', 'XX', now, reservation)
-        if bucketSent then redis.call('ZADD', bucketSent, 'XX', now, reservation) end
-        redis.call('DEL', p .. 'reservation:' .. reservation)
+        redis.call('ZADD', KEYS[1], 'XX', now, reservation)
+        redis.call('ZADD', KEYS[2], 'XX', now, reservation)
     end
     if status == 401 or status == 403 or status == 429 then
-        local key = p .. 'invalid:' .. math.floor(now / 600000)
-        if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, 600000) end
+        if redis.call('INCR', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], 600000) end
     end
     if scope == 'global' then
-        redis.call('SET', p .. 'global:pause', '1', 'PX', math.max(1, retryAfter))
+        redis.call('SET', KEYS[4], '1', 'PX', math.max(1, retryAfter))
         return 1
     end
-    local bucket = redis.call('GET', p .. 'route:' .. route) or ('cold:' .. route)
-    if bucketHeader ~= '' and bucketHeader ~= bucket then
+    local state = KEYS[6]
+    if bucketHeader ~= '' and bucketHeader ~= current then
         -- Learned the real bucket: move to it, keeping the sends already counted.
-        redis.call('SET', p .. 'route:' .. route, bucketHeader)
-        local old = p .. 'bucket:' .. bucket .. ':' .. major
-        local new = p .. 'bucket:' .. bucketHeader .. ':' .. major
-        if redis.call('EXISTS', new .. ':sent') == 0 and redis.call('EXISTS', old .. ':sent') == 1 then
-            redis.call('ZUNIONSTORE', new .. ':sent', 1, old .. ':sent')
+        redis.call('SET', KEYS[5], bucketHeader)
+        if redis.call('EXISTS', KEYS[9]) == 0 and redis.call('EXISTS', KEYS[7]) == 1 then
+            redis.call('ZUNIONSTORE', KEYS[9], 1, KEYS[7])
+            redis.call('PEXPIRE', KEYS[9], 120000)
         end
-        bucket = bucketHeader
+        state = KEYS[8]
     end
-    local state = p .. 'bucket:' .. bucket .. ':' .. major
     if scope == 'bucket' then
         redis.call('HSET', state, 'paused_until', now + math.max(1, retryAfter))
     elseif limit and resetAfter >= 0 then
@@ -208,4 +236,15 @@ public struct SharedRateLimiter: Sendable {
     redis.call('PEXPIREAT', state, now + 120000)
     return 1
     """)
+}
+
+/// Route -> bucket names this process knows, so a send costs one script and no lookup.
+private final class BucketNames: @unchecked Sendable {
+    private var names: [String: String] = [:]
+    private let lock = NSLock()
+
+    subscript(route: String) -> String? {
+        get { lock.withLock { names[route] } }
+        set { lock.withLock { names[route] = newValue } }
+    }
 }

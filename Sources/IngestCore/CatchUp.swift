@@ -7,7 +7,7 @@ import Shared
 /// messages after the last one delivered, bounded in count and age. They go through the same
 /// accept path as live messages, whose seen-markers drop anything already delivered.
 struct CatchUp: Sendable {
-    let rest: DiscordREST
+    let discord: DiscordClient
     let redis: RedisClient
     let keys: BusKeys
     let router: AgentRouter
@@ -17,7 +17,7 @@ struct CatchUp: Sendable {
     let logger: Logger
 
     func run(since lastAlive: Date, accept: @Sendable (DiscordMessage) async -> Void) async {
-        let cursors = (try? await redis.send("HGETALL", keys.cursors).fieldMap) ?? [:]
+        let cursors = (try? await redis.run(HGETALL(keys.cursors)).dictionary) ?? [:]
         let oldest = Snowflake.floor(at: max(lastAlive, Date().addingTimeInterval(-maxAge)))
         var starts: [String: String] = [:]
         for channel in Set(cursors.keys).union(router.channelAgents.keys) {
@@ -44,18 +44,16 @@ struct CatchUp: Sendable {
     private func fetch(channel: String, after start: String) async -> [DiscordMessage] {
         var collected: [DiscordMessage] = []
         var after = start
-        var rateLimited = 0
         while collected.count < maxMessages, !Task.isCancelled {
             let limit = min(100, maxMessages - collected.count)
             do {
-                let page = try await rest.call("GET", "/channels/\(channel)/messages?after=\(after)&limit=\(limit)", as: [DiscordMessage].self)
+                // Through the shared limiter: a catch-up over many channels comes right after an
+                // outage, when the bot is closest to its limits.
+                let page = try await discord.perform(.messages(channel: channel, after: after, limit: limit), as: [DiscordMessage].self)
                     .sorted { Snowflake.isLess($0.id, $1.id) }
                 collected += page
                 guard page.count == limit, let last = page.last else { break }
                 after = last.id
-            } catch let failure as DiscordREST.Failure where failure.status == 429 && rateLimited < 5 {
-                rateLimited += 1
-                try? await Task.sleep(for: .milliseconds(Int64((failure.rateLimit.retryAfter ?? 1) * 1000)))
             } catch {
                 logger.warning("catch-up of channel \(channel) stopped: \(error)")
                 break

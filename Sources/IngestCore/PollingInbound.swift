@@ -11,16 +11,13 @@ import Shared
 /// the seen-markers drop what was already delivered: each message reaches its agent once. A new
 /// channel starts at the time it is first polled; history is not replayed.
 struct PollingInbound: Sendable {
-    let rest: DiscordREST
+    let discord: DiscordClient
     let redis: RedisClient
     let keys: BusKeys
     let channels: [String]
     let interval: Duration
     let directory: ChannelDirectory
-    let limiter: SharedRateLimiter
     let logger: Logger
-
-    static let route = "GET /channels/{channel.id}/messages"
 
     func run(accept: @Sendable (DiscordMessage) async -> Bool) async {
         logger.notice("polling \(channels.count) mapped channels every \(interval) (INBOUND_MODE=poll)")
@@ -37,17 +34,12 @@ struct PollingInbound: Sendable {
         guard var cursor = await cursor(for: channel) else { return }
         let guildID = await directory.channel(channel)?.guildID
         while !Task.isCancelled {
-            guard let reservation = await limiter.acquire(route: Self.route, major: channel) else { return }
-            let response: HTTPResponse
+            let page: [DiscordMessage]
             do {
-                response = try await rest.send("GET", "/channels/\(channel)/messages?after=\(cursor)&limit=100")
+                page = try await discord.perform(.messages(channel: channel, after: cursor, limit: 100), retries: .attempts(2), as: [DiscordMessage].self)
             } catch {
+                if case .cancelled = error { return }
                 logger.warning("polling channel \(channel) failed: \(error)")
-                return
-            }
-            await limiter.record(route: Self.route, major: channel, reservation: reservation, status: response.status, info: RateLimitInfo(headers: response.headers, body: try? JSON.decode(JSONValue.self, from: response.body)))
-            guard response.status == 200, let page = try? JSON.decode([DiscordMessage].self, from: response.body) else {
-                if response.status != 429 { logger.warning("polling channel \(channel): Discord answered \(response.status): \(response.bodyText.prefix(200))") }
                 return
             }
             for var message in page.sorted(by: { Snowflake.isLess($0.id, $1.id) }) {
@@ -56,7 +48,7 @@ struct PollingInbound: Sendable {
                 guard await accept(message) else { return }
                 cursor = message.id
             }
-            _ = try? await redis.send("HSET", keys.pollCursors, channel, cursor)
+            _ = try? await redis.run(HSET(keys.pollCursors, fields: [(channel, cursor)]))
             if page.count < 100 { return }
         }
     }
@@ -64,8 +56,8 @@ struct PollingInbound: Sendable {
     /// The channel's cursor; a channel polled for the first time starts now.
     private func cursor(for channel: String) async -> String? {
         do {
-            try await redis.send("HSETNX", keys.pollCursors, channel, Snowflake.floor(at: Date()))
-            return try await redis.send("HGET", keys.pollCursors, channel).string
+            try await redis.run(HSETNX(keys.pollCursors, field: channel, value: Snowflake.floor(at: Date())))
+            return try await redis.run(HGET(keys.pollCursors, field: channel))
         } catch {
             logger.warning("cannot read the poll cursor of channel \(channel): \(error)")
             return nil

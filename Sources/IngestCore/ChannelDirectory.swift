@@ -7,13 +7,13 @@ import Shared
 actor ChannelDirectory {
     private var channels: [String: DiscordChannel] = [:]
     private var guildNames: [String: String] = [:]
-    private let rest: DiscordREST
+    private let discord: DiscordClient
     private let redis: RedisClient
     private let keys: BusKeys
     private let logger: Logger
 
-    init(rest: DiscordREST, redis: RedisClient, keys: BusKeys, logger: Logger) {
-        self.rest = rest
+    init(discord: DiscordClient, redis: RedisClient, keys: BusKeys, logger: Logger) {
+        self.discord = discord
         self.redis = redis
         self.keys = keys
         self.logger = logger
@@ -38,7 +38,7 @@ actor ChannelDirectory {
 
     func remove(channelID: String) async {
         channels[channelID] = nil
-        _ = try? await redis.send("HDEL", keys.channels, channelID)
+        _ = try? await redis.run(HDEL(keys.channels, fields: [channelID]))
     }
 
     /// Shares what was learned in `discord:channels`, where the Replier, the CLI and the MCP
@@ -50,7 +50,7 @@ actor ChannelDirectory {
         }
         guard !fields.isEmpty else { return }
         do {
-            try await redis.send(["HSET", keys.channels] + flattenFields(fields))
+            try await redis.run(HSET(keys.channels, fields: StreamFields(fields)))
         } catch {
             logger.warning("cannot publish \(fields.count) channel names: \(error)")
         }
@@ -62,7 +62,7 @@ actor ChannelDirectory {
     func channel(_ id: String) async -> DiscordChannel? {
         if let channel = channels[id] { return channel }
         do {
-            let channel = try await rest.channel(id)
+            let channel = try await discord.perform(.channel(id), as: DiscordChannel.self)
             channels[id] = channel
             await publish([channel])
             return channel

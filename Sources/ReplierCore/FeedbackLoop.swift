@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Shared
 
 /// Feedback in Discord while an agent works: a typing indicator in the channel from dispatch
@@ -7,30 +8,38 @@ import Shared
 /// `TYPING_LIMIT` seconds), and an optional reaction on the human's message on receipt.
 ///
 /// The Dispatcher adds each delivered request to `discord:typing` (scored by when); the
-/// posting of its reply removes it. This loop runs in the one Replier copy holding the sequencer
-/// lease, so each channel gets one typing call per interval, whatever the number of copies.
-struct FeedbackLoop: Sendable {
+/// posting of its reply removes it. This loop runs in one Replier copy at a time (the holder of
+/// its lease), so each channel gets one typing call per interval, whatever the number of copies.
+/// It stops at once on graceful shutdown: a typing call is not worth waiting for.
+struct FeedbackLoop: Service, CustomStringConvertible {
     let redis: RedisClient
     let keys: BusKeys
-    let rest: DiscordREST
-    let limiter: SharedRateLimiter
+    let discord: DiscordClient
     let typing: Bool
     let reaction: String?
     let typingLimit: Int
+    let lease: LeaseSet
     let logger: Logger
+    var description: String { "FeedbackLoop" }
 
-    func run() async {
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await lease.run { _ in await loop() }
+        }
+    }
+
+    private func loop() async {
         var typedAt: [String: ContinuousClock.Instant] = [:]  // channel -> last typing call
         var reacted: Set<String> = []  // request ids
         var contexts: [String: PendingContext] = [:]
         while !Task.isCancelled {
             let now = Int(Date().timeIntervalSince1970 * 1000)
-            _ = try? await redis.send("ZREMRANGEBYSCORE", keys.typing, "-inf", String(now - typingLimit * 1000))
-            let open = (try? await redis.send("ZRANGE", keys.typing, "0", "199").array?.compactMap(\.string)) ?? []
+            _ = try? await redis.run(ZREMRANGEBYSCORE(keys.typing, max: now - typingLimit * 1000))
+            let open = (try? await redis.run(ZRANGE(keys.typing, start: 0, stop: 199))) ?? []
             var channels: Set<String> = []
             for requestID in open {
                 if contexts[requestID] == nil,
-                   let fields = try? await redis.send("HGETALL", keys.pending(requestID)).fieldMap,
+                   let fields = try? await redis.run(HGETALL(keys.pending(requestID))),
                    let context = try? PendingContext(fields: fields) {
                     contexts[requestID] = context
                 }
@@ -38,13 +47,13 @@ struct FeedbackLoop: Sendable {
                 channels.insert(context.replyChannelID)
                 if let reaction, !reacted.contains(requestID) {
                     reacted.insert(requestID)
-                    await react(reaction, to: context)
+                    await call(.addReaction(channel: context.replyChannelID, message: context.messageID, emoji: reaction))
                 }
             }
             if typing {
                 for channel in channels.sorted() where typedAt[channel].map({ ContinuousClock.now - $0 >= .seconds(8) }) ?? true {
                     typedAt[channel] = ContinuousClock.now
-                    await call("POST", "/channels/\(channel)/typing", route: "POST /channels/{channel.id}/typing", major: channel)
+                    await call(.typing(channel: channel))
                 }
             }
             // Forget what is no longer open.
@@ -56,22 +65,12 @@ struct FeedbackLoop: Sendable {
         }
     }
 
-    private func react(_ emoji: String, to context: PendingContext) async {
-        let encoded = emoji.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? emoji
-        await call("PUT", "/channels/\(context.replyChannelID)/messages/\(context.messageID)/reactions/\(encoded)/@me",
-                   route: "PUT /channels/{channel.id}/messages/{message.id}/reactions/{emoji}/@me", major: context.replyChannelID)
-    }
-
-    private func call(_ method: String, _ path: String, route: String, major: String) async {
-        guard let reservation = await limiter.acquire(route: route, major: major) else { return }
+    /// One try and one retry: feedback that comes late is no feedback.
+    private func call(_ endpoint: DiscordEndpoint) async {
         do {
-            let response = try await rest.send(method, path)
-            await limiter.record(route: route, major: major, reservation: reservation, status: response.status, info: RateLimitInfo(headers: response.headers, body: try? JSON.decode(JSONValue.self, from: response.body)))
-            if !(200..<300).contains(response.status) {
-                logger.warning("\(method) \(route) answered \(response.status): \(response.bodyText.prefix(200))")
-            }
+            _ = try await discord.perform(endpoint, retries: .attempts(2))
         } catch {
-            logger.warning("\(method) \(route) failed: \(error)")
+            logger.warning("\(endpoint.route) failed: \(error)")
         }
     }
 }

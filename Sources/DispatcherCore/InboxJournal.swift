@@ -25,7 +25,7 @@ final class InboxJournal: Sendable {
     /// One line: `timestamp`, `subject` ("Discord #channel from author"), `body`, and the record's fields.
     func append(_ record: AgentInboxRecord) throws {
         var object: [String: String] = Dictionary(record.fields, uniquingKeysWith: { _, last in last })
-        object["timestamp"] = ISO8601DateFormatter().string(from: Date())
+        object["timestamp"] = ISO8601.string(Date())
         let place = record.message.kind == .dm ? "DM" : "#" + (record.message.channelName.isEmpty ? record.message.channelID : record.message.channelName)
         object["subject"] = "Discord \(place) from \(record.message.authorName)"
         object["body"] = record.message.content

@@ -6,26 +6,24 @@ import Shared
 /// message to the bus, together with its pending reply context, exactly once.
 actor InboundEventHandler {
     private let policy: TriggerPolicy
-    private let pendingTTL: Int
-    private let keys: BusKeys
-    private let redis: RedisClient
+    private let acceptor: InboundAcceptor
+    private let stats: BusStats
     private let directory: ChannelDirectory
-    private let catchUp: CatchUp
-    private let noticeAfter: Int
     private let logger: Logger
     /// When the gateway last delivered an event (to this process or, at start, to any Ingest):
     /// a READY after that means a session was lost, and what was said since must be caught up.
     private var lastEventAt: Date?
+    /// Where a lost session's catch-up is requested (with the time the gateway was last alive);
+    /// the shard's worker runs it as a child task, so it ends with the shard.
+    private let catchUpRequests: AsyncStream<Date>.Continuation?
 
-    init(botUserID: String, config: ConnectorConfig, keys: BusKeys, redis: RedisClient, directory: ChannelDirectory, catchUp: CatchUp, lastAlive: Date?, logger: Logger) {
+    init(botUserID: String, config: ConnectorConfig, acceptor: InboundAcceptor, stats: BusStats, directory: ChannelDirectory, lastAlive: Date?, catchUpRequests: AsyncStream<Date>.Continuation?, logger: Logger) {
         self.policy = TriggerPolicy(botUserID: botUserID, router: config.router, allowlist: config.allowlist)
-        self.pendingTTL = config.pendingTTL
-        self.noticeAfter = config.unansweredNoticeAfter
-        self.keys = keys
-        self.redis = redis
+        self.acceptor = acceptor
+        self.stats = stats
         self.directory = directory
-        self.catchUp = catchUp
         self.lastEventAt = lastAlive
+        self.catchUpRequests = catchUpRequests
         self.logger = logger
     }
 
@@ -40,7 +38,7 @@ actor InboundEventHandler {
                 logger.info("gateway ready as \(ready.user.username)", metadata: ["session": "\(ready.sessionID.suffix(6))"])
                 if let since = previousEventAt {
                     // A new session, not a resumed one: Discord will not replay what it missed.
-                    Task { await catchUp.run(since: since) { await self.accept($0) } }
+                    catchUpRequests?.yield(since)
                 }
             case "RESUMED":
                 logger.info("gateway session resumed")
@@ -60,7 +58,7 @@ actor InboundEventHandler {
         } catch {
             // A payload we cannot read is skipped, loudly; the session carries on.
             logger.error("skipping \(event.name) (seq \(event.sequence)): cannot decode its payload: \(error)")
-            _ = try? await redis.send("HINCRBY", keys.stats, "gateway_events_undecodable", "1")
+            await stats.bump(.gatewayEventsUndecodable)
         }
         return true
     }
@@ -88,8 +86,7 @@ actor InboundEventHandler {
             return true
         case .refuse(let reason):
             logger.notice("refused message \(message.id): \(reason)")
-            _ = try? await redis.send("HINCRBY", keys.stats, "inbound_refused", "1")
-            ConnectorMetrics.ingestRefused.increment()
+            await stats.bump(.inboundRefused)
             return true
         case .accept(let accepted):
             kind = accepted
@@ -111,28 +108,6 @@ actor InboundEventHandler {
             channelName: channelName,
             guildName: guildName
         )
-        let pending = PendingContext(inbound).fields
-        let noticeDue = noticeAfter > 0 ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
-        let arguments = [String(pendingTTL), message.channelID, message.id, String(noticeDue), inbound.requestID, String(pending.count)]
-            + flattenFields(pending) + flattenFields(inbound.fields)
-        do {
-            let written = try await RedisClient.retrying(logger: logger, what: "writing message \(message.id) to \(keys.inbound)") { () throws(RedisError) -> Bool in
-                try await redis.evaluate(BusScripts.acceptInbound, keys: [keys.seen(message.id), keys.pending(inbound.requestID), keys.inbound, keys.cursors, keys.unanswered], arguments: arguments).int == 1
-            }
-            switch written {
-            case true?:
-                logger.debug("accepted message \(message.id) as \(kind.rawValue)", metadata: ["request_id": "\(inbound.requestID)", "channel": "\(inbound.replyChannelID)"])
-                ConnectorMetrics.ingestAccepted.increment()
-            case false?:
-                logger.info("message \(message.id) was already accepted; not forwarding it twice")
-                ConnectorMetrics.ingestDuplicates.increment()
-            case nil:
-                logger.warning("stopped before message \(message.id) was written; a resume will replay it")
-                return false
-            }
-        } catch {
-            logger.error("cannot write message \(message.id) to the bus: \(error)")
-        }
-        return true
+        return await acceptor.accept(inbound, cursorChannel: message.channelID) != .stopped
     }
 }

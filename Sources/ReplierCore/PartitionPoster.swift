@@ -11,6 +11,7 @@ struct PartitionPoster: Sendable {
     let poster: ReplyPoster
     /// `PING_ASKER`: the first part of a reply pings the asker (and nobody else).
     let pingAsker: Bool
+    let stats: BusStats
     let logger: Logger
     let splitter = ReplySplitter()
 
@@ -34,24 +35,18 @@ struct PartitionPoster: Sendable {
             case .cancelled:
                 return .leavePending  // the nonce stops a double post when it is retried
             case .rejected(let status, let body):
-                await count("replies_rejected")
+                await stats.bump(.repliesRejected)
                 return .deadLetter(reason: "Discord refused part \(index + 1)/\(chunks.count) to channel \(reply.channelID) with \(status): \(body)")
             }
         }
         logger.debug("posted reply \(reply.sourceEntry) to channel \(reply.channelID)", metadata: ["parts": "\(chunks.count)", "from": "\(reply.from)"])
         // One round trip: the counter, and the request no longer waits for an unanswered notice.
-        var bookkeeping = [["HINCRBY", keys.stats, "replies_posted", "1"]]
+        var bookkeeping = [stats.bumpRequest(.repliesPosted)]
         if !reply.requestID.isEmpty {
-            bookkeeping.append(["ZREM", keys.unanswered, reply.requestID])
-            bookkeeping.append(["ZREM", keys.typing, reply.requestID])
+            bookkeeping.append(ZREM(keys.unanswered, members: [reply.requestID]).request)
+            bookkeeping.append(ZREM(keys.typing, members: [reply.requestID]).request)
         }
         _ = try? await redis.pipeline(bookkeeping)
-        ConnectorMetrics.replierPosted.increment()
         return .ack
-    }
-
-    private func count(_ counter: String) async {
-        ConnectorMetrics.replierStat(counter).increment()
-        _ = try? await redis.send("HINCRBY", keys.stats, counter, "1")
     }
 }

@@ -12,7 +12,7 @@ struct RedisSessionStore: GatewaySessionStore {
 
     func load() async -> GatewaySession.Resumable? {
         do {
-            let fields = try await redis.send("HGETALL", key).fieldMap
+            let fields = try await redis.run(HGETALL(key))
             guard let id = fields["session_id"], let seq = fields["seq"].flatMap({ Int($0) }), let url = fields["resume_url"] else { return nil }
             return GatewaySession.Resumable(sessionID: id, sequence: seq, resumeURL: url)
         } catch {
@@ -23,7 +23,7 @@ struct RedisSessionStore: GatewaySessionStore {
 
     /// When the gateway last delivered an event to any Ingest; nil if it never did.
     func lastAlive() async -> Date? {
-        guard let ms = try? await redis.send("HGET", key, "alive_ms").int else { return nil }
+        guard let text = try? await redis.run(HGET(key, field: "alive_ms")), let ms = Int(text) else { return nil }
         return Date(timeIntervalSince1970: Double(ms) / 1000)
     }
 
@@ -31,10 +31,10 @@ struct RedisSessionStore: GatewaySessionStore {
         let now = String(Int(Date().timeIntervalSince1970 * 1000))
         do {
             if let resumable {
-                try await redis.send("HSET", key, "session_id", resumable.sessionID, "seq", String(resumable.sequence), "resume_url", resumable.resumeURL, "alive_ms", now)
+                try await redis.run(HSET(key, fields: [("session_id", resumable.sessionID), ("seq", String(resumable.sequence)), ("resume_url", resumable.resumeURL), ("alive_ms", now)]))
             } else {
                 // The session is gone; when it was last alive still bounds the catch-up.
-                try await redis.send("HDEL", key, "session_id", "seq", "resume_url")
+                try await redis.run(HDEL(key, fields: ["session_id", "seq", "resume_url"]))
             }
         } catch {
             // Not fatal: at worst the next start identifies anew and the catch-up fills the gap.

@@ -12,6 +12,7 @@ struct ReplyRouter: Sendable {
     let signer: CtxSigner
     let partitions: Int
     let maxCharacters: Int
+    let stats: BusStats
     let logger: Logger
 
     func route(_ entry: StreamEntry) async -> ConsumeOutcome {
@@ -19,7 +20,7 @@ struct ReplyRouter: Sendable {
         do {
             record = try ReplyRecord(fields: entry.fields)
         } catch {
-            await count("replies_unreadable")
+            await stats.bump(.repliesUnreadable)
             return .deadLetter(reason: "unreadable reply record: \(error)")
         }
 
@@ -27,7 +28,7 @@ struct ReplyRouter: Sendable {
         switch ReplyResolution.resolve(record, signer: signer) {
         case .unroutable(let reason):
             logger.warning("not posting reply \(entry.id) from '\(record.from)': \(reason)")
-            await count("replies_unroutable")
+            await stats.bump(.repliesUnroutable)
             return .deadLetter(reason: "unroutable reply: \(reason)")
         case .outbound:
             switch await outboundChannel(record) {
@@ -37,10 +38,10 @@ struct ReplyRouter: Sendable {
                 return outcome.outcome
             }
         case .request(let requestID):
-            let fields: [String: String]
+            let fields: StreamFields
             do {
                 guard let loaded = try await RedisClient.retrying(logger: logger, what: "loading context \(requestID)", { () throws(RedisError) in
-                    try await redis.send("HGETALL", keys.pending(requestID)).fieldMap
+                    try await redis.run(HGETALL(keys.pending(requestID)))
                 }) else { return .leavePending }
                 fields = loaded
             } catch {
@@ -48,7 +49,7 @@ struct ReplyRouter: Sendable {
             }
             guard let context = try? PendingContext(fields: fields) else {
                 logger.warning("not posting reply \(entry.id): request \(requestID) is unknown or its context expired")
-                await count("replies_expired")
+                await stats.bump(.repliesExpired)
                 return .deadLetter(reason: "pending context for request \(requestID) is unknown or expired")
             }
             routed = RoutedReply(sourceEntry: entry.id, from: record.from, channelID: context.replyChannelID)
@@ -59,7 +60,7 @@ struct ReplyRouter: Sendable {
         routed.text = ReplyTokens.strip(record.text)
         if let rig = record.rigName { routed.text = "[\(rig)] " + routed.text }
         if routed.text.count > maxCharacters {
-            await count("replies_too_long")
+            await stats.bump(.repliesTooLong)
             return .deadLetter(reason: "reply of \(routed.text.count) characters is over MAX_REPLY_CHARS=\(maxCharacters); not posted (it would take \(ReplySplitter().split(routed.text).count) messages)")
         }
         if routed.text.allSatisfy(\.isWhitespace) {
@@ -69,11 +70,10 @@ struct ReplyRouter: Sendable {
         let partition = RoutedReply.partition(of: routed.channelID, count: partitions)
         do {
             let moved = try await RedisClient.retrying(logger: logger, what: "routing reply \(entry.id)") { () throws(RedisError) -> Bool in
-                try await redis.evaluate(
-                    BusScripts.forwardToInbox,
+                try await redis.run(BusScripts.forwardToInbox.call(
                     keys: [keys.replyInbox, keys.replyPartition(partition)],
-                    arguments: [BusKeys.replierGroup, entry.id, ""] + flattenFields(routed.fields)
-                ).int == 1
+                    arguments: [RedisBytes(BusKeys.replierGroup), RedisBytes(entry.id), ""] + StreamFields(routed.fields).flattened
+                )).int == 1
             }
             guard moved != nil else { return .leavePending }
             ConnectorMetrics.replierRouted.increment()
@@ -103,18 +103,14 @@ struct ReplyRouter: Sendable {
         case .found(let id):
             return .success(id)
         case .unknown(let name):
-            await count("outbound_unknown_channel")
+            await stats.bump(.outboundUnknownChannel)
             return .failure(Refusal(outcome: .deadLetter(reason: "no channel named '\(name)' in the connected guilds or CHANNELS_FILE")))
         case .ambiguous(let name, let ids):
-            await count("outbound_ambiguous_channel")
+            await stats.bump(.outboundAmbiguousChannel)
             return .failure(Refusal(outcome: .deadLetter(reason: "channel name '\(name)' is ambiguous (\(ids.joined(separator: ", "))); give channel_id or pin the name in CHANNELS_FILE")))
         }
     }
 
-    private func count(_ counter: String) async {
-        ConnectorMetrics.replierStat(counter).increment()
-        _ = try? await redis.send("HINCRBY", keys.stats, counter, "1")
-    }
 }
 
 /// A reply resolved by the router, as it travels on a partition stream.
@@ -135,7 +131,7 @@ struct RoutedReply: Sendable, Equatable {
         self.channelID = channelID
     }
 
-    init?(fields: [String: String]) {
+    init?(fields: StreamFields) {
         guard let source = fields["source_entry"], let channel = fields["channel_id"], let text = fields["text"] else { return nil }
         self.init(sourceEntry: source, from: fields["from"] ?? "", channelID: channel)
         replyTo = fields["reply_to"] ?? ""

@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// Replier: posts agents' records from the connector's inbox to Discord.
+///
+/// Replies to one channel must post in the order the agents sent them, even with several
+/// Replier copies, so the path has two steps, each a service of its own:
+/// 1. **Routing** (`ReplyRoutingService`): one copy at a time (the holder of the sequencer lease)
+///    reads the connector's inbox in order, finds the request each record answers and its
+///    channel, and moves it, resolved, to the partition stream of that channel
+///    (`discord:replies:<n>`, n = a hash of the channel id), acknowledging and appending in one
+///    Lua script.
+/// 2. **Posting** (`ReplyPostingService`): the partitions are shared out among the live copies
+///    through leases; each partition is read by its holder alone, in order, and posted with the
+///    shared rate limiter.
+/// Partitioning by channel (rather than a lease per channel) keeps the number of leases fixed
+/// and small however many channels there are, and lets every copy post in parallel.
+public enum ReplierServices {
+    /// The Replier's services for the configuration.
+    public static func make(config: ConnectorConfig, logger: Logger) throws -> [any Service] {
+        guard config.enableReplyLoop else {
+            return [IdleService(logger: logger, reason: "ENABLE_REPLY_LOOP=0: the reply path is off; replies stay queued in \(BusKeys.inbox(config.connectorAgentName)) until it is turned on")]
+        }
+        let parts = try ReplierParts(config: config, logger: logger)
+        if config.dryRun { logger.notice("DRY_RUN=1: replies are logged, not posted") }
+        logger.info("replying from \(parts.keys.replyInbox) through \(config.replyPartitions) partitions")
+        var services: [any Service] = [ReplyRoutingService(parts: parts), ReplyPostingService(parts: parts)]
+        if config.unansweredNoticeAfter > 0 {
+            services.append(UnansweredNotices(
+                redis: RedisClient(config: config, name: "replier-notices"), keys: parts.keys,
+                poster: ReplyPoster(discord: parts.discord(name: "discord-notices"), dryRun: config.dryRun, logger: logger),
+                noticeAfter: config.unansweredNoticeAfter, stats: parts.stats, logger: logger
+            ))
+        }
+        if config.typingIndicator || config.receiptReaction != nil {
+            services.append(FeedbackLoop(
+                redis: RedisClient(config: config, name: "replier-feedback"), keys: parts.keys,
+                discord: parts.discord(name: "discord-feedback"), typing: config.typingIndicator, reaction: config.receiptReaction,
+                typingLimit: config.typingLimit, lease: parts.lease(prefix: parts.keys.replyFeedbackLeasePrefix, count: 1), logger: logger
+            ))
+        }
+        return services
+    }
+}
+
+/// What the Replier's services share: configuration, keys, the rate limiter, leases.
+struct ReplierParts: Sendable {
+    let config: ConnectorConfig
+    let keys: BusKeys
+    let token: String
+    let limiter: SharedRateLimiter
+    let stats: BusStats
+    let consumerName: String
+    let leaseRedis: RedisClient
+    let owner: String
+    let logger: Logger
+
+    init(config: ConnectorConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        token = try config.requireDiscordToken()
+        limiter = SharedRateLimiter(redis: RedisClient(config: config, name: "replier-ratelimit"), settings: .init(globalPerSecond: config.globalRateLimit), logger: logger)
+        stats = BusStats(redis: RedisClient(config: config, name: "replier-stats"), keys: keys)
+        consumerName = config.consumerName(prefix: "replier")
+        // Leases have a connection of their own with a short timeout, so a Redis outage is
+        // noticed (and the work fenced off) in time, not behind other commands.
+        leaseRedis = RedisClient(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .milliseconds(500), name: "replier-lease")
+        owner = LeaseSet.makeOwnerID(prefix: "replier")
+    }
+
+    /// A Discord client with an HTTP connection of its own.
+    func discord(name: String) -> DiscordClient {
+        DiscordClient(apiBase: config.apiBase, token: token, http: HTTPClient(name: name), limiter: limiter, logger: logger)
+    }
+
+    func lease(prefix: String, count: Int) -> LeaseSet {
+        LeaseSet(redis: leaseRedis, keyPrefix: prefix, membersKey: keys.replierMembers, count: count, ttl: .milliseconds(config.gatewayLeaseMilliseconds), owner: owner, logger: logger)
+    }
+
+    func consumer(stream: String, name: String) -> StreamConsumer {
+        StreamConsumer(
+            redis: RedisClient(config: config, name: name), stream: stream, group: BusKeys.replierGroup, consumer: consumerName,
+            deadLetters: keys.deadLetters, claimIdle: .milliseconds(config.claimIdleMilliseconds),
+            maxDeliveries: config.maxDeliveries, takeOverOnStart: true, logger: logger
+        )
+    }
+}
+
+/// Step 1: routes the connector's inbox into the partitions, in one copy at a time.
+struct ReplyRoutingService: Service, CustomStringConvertible {
+    let parts: ReplierParts
+    var description: String { "ReplyRouting" }
+
+    func run() async throws {
+        let parts = parts
+        let redis = RedisClient(config: parts.config, name: "replier-redis")
+        guard let signer = try await CtxSigner.resolve(config: parts.config, redis: redis, keys: parts.keys, logger: parts.logger) else { return }
+        try await parts.lease(prefix: parts.keys.replySequencerLeasePrefix, count: 1).run { _ in
+            let router = ReplyRouter(
+                keys: parts.keys, redis: redis, channelsFile: parts.config.channelsFile, signer: signer, partitions: parts.config.replyPartitions,
+                maxCharacters: parts.config.maxReplyCharacters, stats: parts.stats, logger: parts.logger
+            )
+            await parts.consumer(stream: parts.keys.replyInbox, name: "replier-sequencer").run { entry in await router.route(entry) }
+        }
+    }
+}
+
+/// Step 2: posts the partitions this copy holds. On graceful shutdown each partition finishes
+/// the reply in hand (posted and acknowledged) before its lease is released.
+struct ReplyPostingService: Service, CustomStringConvertible {
+    let parts: ReplierParts
+    var description: String { "ReplyPosting" }
+
+    func run() async throws {
+        let parts = parts
+        try await parts.lease(prefix: parts.keys.replyPartitionLeasePrefix, count: parts.config.replyPartitions).run { partition in
+            let poster = PartitionPoster(
+                keys: parts.keys,
+                redis: RedisClient(config: parts.config, name: "replier-p\(partition)"),
+                poster: ReplyPoster(discord: parts.discord(name: "discord-p\(partition)"), dryRun: parts.config.dryRun, logger: parts.logger),
+                pingAsker: parts.config.pingAsker,
+                stats: parts.stats,
+                logger: parts.logger
+            )
+            await parts.consumer(stream: parts.keys.replyPartition(partition), name: "replier-read-p\(partition)").run { entry in await poster.post(entry) }
+        }
+    }
+}
+
+/// A service that only waits for the shutdown, for a stage that is switched off.
+struct IdleService: Service, CustomStringConvertible {
+    let logger: Logger
+    let reason: String
+    var description: String { "Idle" }
+
+    func run() async throws {
+        logger.notice("\(reason)")
+        try? await gracefulShutdown()
+    }
+}

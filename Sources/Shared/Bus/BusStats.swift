@@ -1,0 +1,59 @@
+import Logging
+
+/// The connector's counters, each kept twice: as a field of `discord:stats` (what an operator
+/// reads with `redis-cli HGETALL discord:stats` or `connector status`) and, where it has one, as
+/// its Prometheus counter. `BusStats.bump` is the one place that moves both.
+public enum BusCounter: String, Sendable, CaseIterable {
+    case inboundRefused = "inbound_refused"
+    case gatewayEventsUndecodable = "gateway_events_undecodable"
+    case gatewayFramesMalformed = "gateway_frames_malformed"
+    case repliesPosted = "replies_posted"
+    case repliesUnreadable = "replies_unreadable"
+    case repliesUnroutable = "replies_unroutable"
+    case repliesExpired = "replies_expired"
+    case repliesTooLong = "replies_too_long"
+    case repliesRejected = "replies_rejected"
+    case outboundUnknownChannel = "outbound_unknown_channel"
+    case outboundAmbiguousChannel = "outbound_ambiguous_channel"
+    case unansweredNotices = "unanswered_notices"
+
+    /// The field of `discord:stats`.
+    public var field: String { rawValue }
+
+    /// The Prometheus twin, if the counter has one.
+    public var metric: StageCounter? {
+        switch self {
+        case .inboundRefused: ConnectorMetrics.ingestRefused
+        case .repliesPosted: ConnectorMetrics.replierPosted
+        case .unansweredNotices: ConnectorMetrics.replierUnansweredNotices
+        case .repliesUnreadable, .repliesUnroutable, .repliesExpired, .repliesTooLong, .repliesRejected,
+             .outboundUnknownChannel, .outboundAmbiguousChannel:
+            ConnectorMetrics.replierStat(rawValue)
+        case .gatewayEventsUndecodable, .gatewayFramesMalformed: nil
+        }
+    }
+}
+
+/// Bumps the connector's counters (see `BusCounter`).
+public struct BusStats: Sendable {
+    public let redis: RedisClient
+    public let key: String
+
+    public init(redis: RedisClient, keys: BusKeys) {
+        self.redis = redis
+        self.key = keys.stats
+    }
+
+    /// Best effort: a counter is not worth failing or delaying a delivery for.
+    public func bump(_ counter: BusCounter, by amount: Int = 1) async {
+        counter.metric?.increment(by: amount)
+        _ = try? await redis.run(HINCRBY(key, field: counter.field, by: amount))
+    }
+
+    /// For a caller that sends the increment in a pipeline of its own: counts the metric now
+    /// and returns the Redis half.
+    public func bumpRequest(_ counter: BusCounter, by amount: Int = 1) -> RedisRequest {
+        counter.metric?.increment(by: amount)
+        return HINCRBY(key, field: counter.field, by: amount).request
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+
+/// The accept path of everything that reaches the connector from Discord: writes an accepted
+/// `InboundMessage` to `discord:inbound` together with its pending reply context, its seen-marker
+/// and its unanswered-notice schedule, in one script, exactly once per Discord id. The gateway,
+/// the REST poller and the catch-up use it through Ingest; the Interactions Endpoint reuses it.
+public struct InboundAcceptor: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        /// Written now.
+        case accepted
+        /// Written before (a resume replay, a catch-up overlap, a second Ingest): nothing written.
+        case duplicate
+        /// The process is stopping and nothing was written; a resume or the next poll replays it.
+        case stopped
+        /// Redis refused the write for good (logged); the message is not on the bus.
+        case failed
+    }
+
+    let redis: RedisClient
+    let keys: BusKeys
+    /// Seconds the pending context and the seen-marker live.
+    let pendingTTL: Int
+    /// Seconds until the unanswered notice is due; 0 for none.
+    let noticeAfter: Int
+    let logger: Logger
+
+    public init(redis: RedisClient, keys: BusKeys, pendingTTL: Int, noticeAfter: Int, logger: Logger) {
+        self.redis = redis
+        self.keys = keys
+        self.pendingTTL = pendingTTL
+        self.noticeAfter = noticeAfter
+        self.logger = logger
+    }
+
+    public init(redis: RedisClient, config: ConnectorConfig, logger: Logger) {
+        self.init(redis: redis, keys: BusKeys(connectorAgentName: config.connectorAgentName), pendingTTL: config.pendingTTL, noticeAfter: config.unansweredNoticeAfter, logger: logger)
+    }
+
+    /// Writes `inbound`. `cursorChannel` is the channel whose catch-up cursor the message moves
+    /// (the channel or thread it was posted in).
+    public func accept(_ inbound: InboundMessage, cursorChannel: String) async -> Outcome {
+        let pending = PendingContext(inbound).streamFields
+        let noticeDue = noticeAfter > 0 ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
+        let write = BusScripts.acceptInbound.call(
+            keys: [keys.seen(inbound.messageID), keys.pending(inbound.requestID), keys.inbound, keys.cursors, keys.unanswered],
+            arguments: [RedisBytes(pendingTTL), RedisBytes(cursorChannel), RedisBytes(inbound.messageID), RedisBytes(noticeDue), RedisBytes(inbound.requestID), RedisBytes(pending.count)]
+                + pending.flattened + inbound.streamFields.flattened
+        )
+        do {
+            let written = try await RedisClient.retrying(logger: logger, what: "writing message \(inbound.messageID) to \(keys.inbound)") { () throws(RedisError) -> Bool in
+                try await redis.run(write).int == 1
+            }
+            switch written {
+            case true?:
+                logger.debug("accepted message \(inbound.messageID) as \(inbound.kind.rawValue)", metadata: ["request_id": "\(inbound.requestID)", "channel": "\(inbound.replyChannelID)"])
+                ConnectorMetrics.ingestAccepted.increment()
+                return .accepted
+            case false?:
+                logger.info("message \(inbound.messageID) was already accepted; not forwarding it twice")
+                ConnectorMetrics.ingestDuplicates.increment()
+                return .duplicate
+            case nil:
+                logger.warning("stopped before message \(inbound.messageID) was written; a resume will replay it")
+                return .stopped
+            }
+        } catch {
+            logger.error("cannot write message \(inbound.messageID) to the bus: \(error)")
+            return .failed
+        }
+    }
+}

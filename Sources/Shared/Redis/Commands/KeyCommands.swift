@@ -1,0 +1,54 @@
+// Plain keys: strings, existence, PING.
+
+/// `SET key value [NX] [PX ms]`: true when set (false when `NX` found the key taken).
+public struct SET: RedisCommand {
+    public var key: String
+    public var value: RedisBytes
+    /// Only if the key does not exist.
+    public var onlyIfAbsent: Bool
+    /// Time to live in milliseconds.
+    public var expireMilliseconds: Int?
+    public init(_ key: String, _ value: RedisBytes, onlyIfAbsent: Bool = false, expireMilliseconds: Int? = nil) {
+        self.key = key
+        self.value = value
+        self.onlyIfAbsent = onlyIfAbsent
+        self.expireMilliseconds = expireMilliseconds
+    }
+    public var request: RedisRequest {
+        var arguments: [RedisBytes] = ["SET", RedisBytes(key), value]
+        if onlyIfAbsent { arguments.append("NX") }
+        if let expireMilliseconds { arguments += ["PX", RedisBytes(expireMilliseconds)] }
+        return RedisRequest(arguments, keys: [key])
+    }
+    public func decode(_ reply: RedisValue) throws(RedisError) -> Bool {
+        if reply.isNull { return false }
+        guard reply.string == "OK" else { throw unexpected(reply) }
+        return true
+    }
+}
+
+/// `GET key`.
+public struct GET: RedisCommand {
+    public var key: String
+    public init(_ key: String) { self.key = key }
+    public var request: RedisRequest { RedisRequest(["GET", RedisBytes(key)], keys: [key]) }
+    public func decode(_ reply: RedisValue) throws(RedisError) -> String? { try ReplyShape.optionalString(reply, "GET") }
+}
+
+/// `EXISTS key`.
+public struct EXISTS: RedisCommand {
+    public var key: String
+    public init(_ key: String) { self.key = key }
+    public var request: RedisRequest { RedisRequest(["EXISTS", RedisBytes(key)], keys: [key]) }
+    public func decode(_ reply: RedisValue) throws(RedisError) -> Bool { try ReplyShape.integer(reply, "EXISTS") > 0 }
+}
+
+/// `PING`: answers PONG.
+public struct PING: RedisCommand {
+    public init() {}
+    public var request: RedisRequest { RedisRequest(["PING"], keys: []) }
+    public func decode(_ reply: RedisValue) throws(RedisError) -> String {
+        guard let pong = reply.string else { throw unexpected(reply) }
+        return pong
+    }
+}
