@@ -24,13 +24,13 @@ public struct DiscordREST: Sendable {
     }
 
     public func send(_ method: String, _ path: String, json: Data? = nil) async throws -> HTTPResponse {
-        var headers = [
+        let headers = [
             "Authorization": "Bot \(token)",
             "User-Agent": Self.userAgent,
             "Accept": "application/json",
         ]
-        if json != nil { headers["Content-Type"] = "application/json" }
-        return try await http.request(method: method, url: apiBase + path, headers: headers, body: json)
+        // `.json` sets the Content-Type itself.
+        return try await http.request(method: method, url: apiBase + path, headers: headers, body: json.map(HTTPBody.json))
     }
 
     /// Decodes a 2xx JSON body, or throws `Failure` with Discord's error body.
