@@ -50,6 +50,8 @@ struct DiscordAPIError: HTTPResponseError {
     static let unknownMessage = DiscordAPIError(status: .notFound, body: Body(message: "Unknown Message", code: 10008))
     static let unknownUser = DiscordAPIError(status: .notFound, body: Body(message: "Unknown User", code: 10013))
     static let emptyMessage = DiscordAPIError(status: .badRequest, body: Body(message: "Cannot send an empty message", code: 50006))
+    /// Discord's answer to an upload over the size limit (`--max-upload-bytes`).
+    static let requestEntityTooLarge = DiscordAPIError(status: .contentTooLarge, body: Body(message: "Request entity too large", code: 40005))
     static let invalidJSON = DiscordAPIError(
         status: .badRequest,
         body: Body(message: "The request body contains invalid JSON.", code: 50109)
@@ -110,6 +112,28 @@ extension Request {
 
     var hasJSONBody: Bool {
         headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
+    }
+
+    /// The boundary of a `multipart/form-data` body, `nil` for any other body.
+    var multipartBoundary: String? {
+        headers[.contentType].flatMap(MultipartFormData.boundary(contentType:))
+    }
+
+    /// The whole body, or `nil` when it is longer than `limit` bytes. A longer body is still
+    /// read to its end, and dropped, so that a client still sending gets the error response
+    /// instead of a reset connection.
+    func collectBytes(limit: Int) async throws -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var total = 0
+        for try await buffer in body {
+            total += buffer.readableBytes
+            if total <= limit {
+                bytes.append(contentsOf: buffer.readableBytesView)
+            } else if !bytes.isEmpty {
+                bytes = []
+            }
+        }
+        return total <= limit ? bytes : nil
     }
 }
 

@@ -223,7 +223,7 @@ struct Message: Encodable, Sendable {
     var mentionEveryone = false
     var mentions: [User] = []
     var mentionRoles: [Snowflake] = []
-    var attachments: [JSONValue] = []
+    var attachments: [Attachment] = []
     var embeds: [JSONValue] = []
     var pinned = false
     var type: Kind = .default
@@ -246,6 +246,19 @@ struct Message: Encodable, Sendable {
     }
 }
 
+/// A file on a message, as Discord describes it; the bytes themselves are served at `url`.
+struct Attachment: Encodable, Sendable {
+    let id: Snowflake
+    let filename: String
+    var description: String?
+    /// The part's media type, omitted when the upload named none.
+    var contentType: String?
+    let size: Int
+    let url: String
+    /// Discord's media proxy; the simulator has none, so it is `url` again.
+    let proxyUrl: String
+}
+
 // MARK: - Request bodies
 
 struct AllowedMentions: Decodable, Sendable {
@@ -264,6 +277,31 @@ struct CreateMessageRequest: Decodable, Sendable {
     var messageReference: MessageReference?
     var allowedMentions: AllowedMentions?
     var flags: Int?
+    /// Describes the `files[n]` parts of a multipart create; only meaningful there.
+    var attachments: [PartialAttachment]?
+}
+
+/// An `attachments` entry of a create request: `id` is the `n` of a `files[n]` part, which
+/// Discord accepts as a number or a string.
+struct PartialAttachment: Decodable, Sendable {
+    var id: String?
+    var filename: String?
+    var description: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case id, filename, description
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let number = try? container.decode(Int64.self, forKey: .id) {
+            id = String(number)
+        } else {
+            id = try container.decodeIfPresent(String.self, forKey: .id)
+        }
+        filename = try container.decodeIfPresent(String.self, forKey: .filename)
+        description = try container.decodeIfPresent(String.self, forKey: .description)
+    }
 }
 
 struct CreateChannelRequest: Decodable, Sendable {

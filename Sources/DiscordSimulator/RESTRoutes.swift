@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The subset of Discord's REST API v10 a bot connector uses, under `/api/v10`.
 struct RESTRoutes {
@@ -13,6 +14,8 @@ struct RESTRoutes {
             let url = await world.gatewayUrl
             return try Response.json(["url": url])
         }
+        // Uploaded files, at the `url` of their attachment; like Discord's CDN, no authentication.
+        router.get("attachments/{channelId}/{attachmentId}/{filename}") { _, context in try await attachment(context) }
 
         let api = router.group("api/v10").add(middleware: BotAuthMiddleware(token: configuration.botToken))
         if configuration.globalLimit != nil {
@@ -93,13 +96,15 @@ struct RESTRoutes {
     private func createMessage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let receivedAt = Date()
         let channelId = try context.parameters.require("channelId")
-        let parsed: Result<CreateMessageRequest, DiscordAPIError>
+        let parsed: Result<MessageUpload, DiscordAPIError>
         if request.hasJSONBody {
             do {
-                parsed = .success(try await request.decodeJSON(CreateMessageRequest.self))
+                parsed = .success(MessageUpload(request: try await request.decodeJSON(CreateMessageRequest.self)))
             } catch let error as DiscordAPIError {
                 parsed = .failure(error)
             }
+        } else if let boundary = request.multipartBoundary {
+            parsed = try await readUpload(request, boundary: boundary)
         } else {
             parsed = .failure(.invalidFormBody(.formError(
                 code: "CONTENT_TYPE_INVALID",
@@ -114,6 +119,47 @@ struct RESTRoutes {
             error.headers.append(contentsOf: outcome.rateLimitHeaders)
             throw error
         }
+    }
+
+    /// What a multipart body may carry besides its files: `payload_json` (1 MiB, as a JSON body)
+    /// and the part headers and delimiters.
+    private static let multipartOverhead = 1 << 20
+
+    /// A multipart message create. More than `--max-upload-bytes` of files in one request is
+    /// Discord's 413 with code 40005, as is a body too large to hold that much.
+    private func readUpload(_ request: Request, boundary: String) async throws -> Result<MessageUpload, DiscordAPIError> {
+        let limit = configuration.maxUploadBytes
+        guard let body = try await request.collectBytes(limit: limit + Self.multipartOverhead) else {
+            return .failure(.requestEntityTooLarge)
+        }
+        let form: MultipartFormData
+        do {
+            form = try MultipartFormData(parsing: body, boundary: boundary)
+        } catch {
+            // Discord documents no code for broken framing; the simulator answers a generic 400.
+            return .failure(DiscordAPIError(status: .badRequest, body: .init(message: "Malformed multipart/form-data body: \(error.description)", code: 0)))
+        }
+        do throws(DiscordAPIError) {
+            let upload = try MessageUpload(form: form)
+            return upload.uploadedBytes > limit ? .failure(.requestEntityTooLarge) : .success(upload)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The exact bytes of an uploaded file. The filename must match too, as the CDN's does.
+    private func attachment(_ context: BasicRequestContext) async throws -> Response {
+        let channelId = try context.parameters.require("channelId")
+        let attachmentId = try context.parameters.require("attachmentId")
+        let filename = try context.parameters.require("filename")
+        guard let upload = await world.upload(attachmentId, in: channelId),
+            upload.attachment.filename == (filename.removingPercentEncoding ?? filename)
+        else {
+            throw DiscordAPIError.notFound
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = upload.attachment.contentType ?? "application/octet-stream"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: upload.bytes)))
     }
 
     /// Typing indicators have no visible effect here, but a client may send them before replying.

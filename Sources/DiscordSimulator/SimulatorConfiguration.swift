@@ -23,6 +23,10 @@ struct SimulatorConfiguration: Sendable {
     var shardCount = 1
     /// `session_start_limit.max_concurrency`, which the gateway enforces on IDENTIFY.
     var maxConcurrency = 1
+    /// Bytes of files one multipart message create may carry, all files together as on Discord.
+    /// Discord documents 25 MiB by default (more with boosts); 10 MiB keeps the simulator, which
+    /// holds every upload in memory, small.
+    var maxUploadBytes = 10 * 1024 * 1024
 
     static let usage = """
         Usage: DiscordSimulator [options]
@@ -37,6 +41,8 @@ struct SimulatorConfiguration: Sendable {
           --shards N                  shards recommended by GET /gateway/bot (default 1)
           --max-concurrency N         session_start_limit.max_concurrency; faster IDENTIFYs count as
                                       identify_violations in /_sim/stats (default 1)
+          --max-upload-bytes N        bytes of files per message create; more is 413, code 40005
+                                      (default 10485760)
         """
 
     struct ParseError: Error, CustomStringConvertible {
@@ -88,6 +94,8 @@ struct SimulatorConfiguration: Sendable {
                 configuration.shardCount = try parsePositive(try value(for: argument), flag: argument)
             case "--max-concurrency":
                 configuration.maxConcurrency = try parsePositive(try value(for: argument), flag: argument)
+            case "--max-upload-bytes":
+                configuration.maxUploadBytes = try parsePositive(try value(for: argument), flag: argument)
             case "-h", "--help":
                 throw HelpRequested()
             default:

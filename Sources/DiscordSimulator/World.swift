@@ -136,6 +136,9 @@ actor World {
     private let shardCount: Int
     private var snowflakes = SnowflakeGenerator()
     private var gateway = GatewaySessions()
+    /// Uploaded files by attachment id, served at their `url` like Discord's CDN. Kept as long
+    /// as the message history is: `reset()` keeps them, deleting the channel drops them.
+    private var uploads: [Snowflake: StoredUpload] = [:]
 
     init(configuration: SimulatorConfiguration, logger: Logger) {
         self.logger = logger
@@ -226,14 +229,15 @@ actor World {
 
     // MARK: - Bot actions (REST)
 
-    /// `POST /channels/{id}/messages`. Checks run in this order: queued fault, unknown channel,
-    /// rate limit, body validation, so that invalid bodies still spend a rate-limit slot.
+    /// `POST /channels/{id}/messages`, JSON or multipart alike. Checks run in this order: queued
+    /// fault, unknown channel, rate limit, body validation, so that invalid bodies (an oversized
+    /// upload too) still spend a rate-limit slot.
     /// - Parameters:
     ///   - parsed: the decoded body, or the error decoding it produced.
     ///   - receivedAt: when the request arrived, recorded on the post for benchmarks.
     func createMessage(
         in channelId: Snowflake,
-        request parsed: Result<CreateMessageRequest, DiscordAPIError>,
+        request parsed: Result<MessageUpload, DiscordAPIError>,
         receivedAt: Date,
         now: Date = Date()
     ) -> MessageCreateOutcome {
@@ -284,14 +288,15 @@ actor World {
     }
 
     private func postAsBot(
-        _ request: CreateMessageRequest,
+        _ upload: MessageUpload,
         in channel: Channel,
         receivedAt: Date,
         now: Date
     ) throws(DiscordAPIError) -> Message {
+        let request = upload.request
         let content = request.content ?? ""
         let embeds = request.embeds ?? []
-        guard !content.isEmpty || !embeds.isEmpty else {
+        guard !content.isEmpty || !embeds.isEmpty || !upload.files.isEmpty else {
             throw .emptyMessage
         }
         // Discord counts code points, not grapheme clusters.
@@ -320,6 +325,7 @@ actor World {
         // `pinged` keeps every id so tests see any notification attempt; `mentions` only lists
         // users that exist, since Discord resolves mentions to user objects.
         message.mentions = pinged.users.compactMap(user)
+        message.attachments = upload.files.map { store($0, in: channel.id, now: now) }
         if let referenced {
             makeReply(&message, to: referenced, in: channel)
         }
@@ -331,6 +337,30 @@ actor World {
         // Real Discord echoes the bot's own messages over the gateway; clients must drop them.
         broadcast("MESSAGE_CREATE", gatewayForm(of: message), guildId: channel.guildId)
         return message
+    }
+
+    /// Keeps an uploaded file's bytes and describes it as Discord would.
+    private func store(_ file: UploadedFile, in channelId: Snowflake, now: Date) -> Attachment {
+        let id = snowflakes.next(at: now)
+        let url = "http://127.0.0.1:\(port)/attachments/\(channelId)/\(id)/\(Self.pathSegment(file.filename))"
+        let attachment = Attachment(
+            id: id, filename: file.filename, description: file.description, contentType: file.contentType,
+            size: file.bytes.count, url: url, proxyUrl: url
+        )
+        uploads[id] = StoredUpload(channelId: channelId, attachment: attachment, bytes: file.bytes)
+        return attachment
+    }
+
+    /// A filename as one URL path segment: everything but unreserved characters percent-encoded.
+    private static func pathSegment(_ filename: String) -> String {
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return filename.addingPercentEncoding(withAllowedCharacters: unreserved) ?? filename
+    }
+
+    /// An uploaded file, for `GET /attachments/{channel}/{id}/{filename}`.
+    func upload(_ attachmentId: Snowflake, in channelId: Snowflake) -> StoredUpload? {
+        guard let upload = uploads[attachmentId], upload.channelId == channelId else { return nil }
+        return upload
     }
 
     private func recentBotPost(nonce: Nonce, in channelId: Snowflake, now: Date) -> Message? {
@@ -498,6 +528,7 @@ actor World {
     func deleteChannel(_ id: Snowflake) -> Channel? {
         guard let channel = channels.removeValue(forKey: id) else { return nil }
         history[id] = nil
+        uploads = uploads.filter { $0.value.channelId != id }
         broadcast("CHANNEL_DELETE", channel, guildId: channel.guildId)
         return channel
     }
@@ -703,6 +734,13 @@ private struct ReadyEvent: Encodable {
     var presences: [JSONValue] = []
     var guildJoinRequests: [JSONValue] = []
     var geoOrderedRtcRegions: [String] = []
+}
+
+/// A file uploaded with a bot message: what the message says about it, and its bytes.
+struct StoredUpload: Sendable {
+    let channelId: Snowflake
+    let attachment: Attachment
+    let bytes: [UInt8]
 }
 
 /// A queued message-create failure: its status, and whether it comes as an HTML page.

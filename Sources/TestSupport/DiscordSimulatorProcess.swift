@@ -111,7 +111,7 @@ public final class DiscordSimulatorProcess: Sendable {
 
     public func control(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> HTTPResponse {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        return try await http.request(method: method, url: "http://127.0.0.1:\(port)" + path, headers: [:], body: data.map { .json($0) })
+        return try await http.request(method: method, url: "http://127.0.0.1:\(port)" + path, body: data.map(HTTPBody.json))
     }
 }
 
@@ -125,6 +125,8 @@ public struct SimulatedPost: Decodable, Sendable {
     public var pinged: Pinged
     /// When the simulator received the create request, in microseconds since 1970.
     public var receivedAtMicros: Int?
+    /// Files uploaded with the post (multipart creates), in `files[n]` order.
+    public var attachments: [SimulatedAttachment]
 
     public struct Reference: Decodable, Sendable {
         public var messageID: String?
@@ -138,7 +140,7 @@ public struct SimulatedPost: Decodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, content, nonce, pinged
+        case id, content, nonce, pinged, attachments
         case channelID = "channel_id"
         case receivedAtMicros = "received_at_us"
         case messageReference = "message_reference"
@@ -153,5 +155,24 @@ public struct SimulatedPost: Decodable, Sendable {
         messageReference = try container.decodeIfPresent(Reference.self, forKey: .messageReference)
         pinged = try container.decode(Pinged.self, forKey: .pinged)
         receivedAtMicros = try container.decodeIfPresent(Int.self, forKey: .receivedAtMicros)
+        attachments = try container.decodeIfPresent([SimulatedAttachment].self, forKey: .attachments) ?? []
+    }
+}
+
+/// An attachment object as Discord (and the simulator) returns it on a created message.
+public struct SimulatedAttachment: Decodable, Sendable, Equatable {
+    public var id: String
+    public var filename: String
+    public var description: String?
+    public var contentType: String?
+    public var size: Int
+    /// Where the exact uploaded bytes can be fetched, without authentication.
+    public var url: String
+    public var proxyURL: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, filename, description, size, url
+        case contentType = "content_type"
+        case proxyURL = "proxy_url"
     }
 }

@@ -9,12 +9,15 @@ public final class RedisServer: @unchecked Sendable {
     public let client: RedisClient
     private let executable: String
     private let appendOnly: Bool
+    private let password: String?
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
-    public init(directory: String, appendOnly: Bool = false) async throws {
+    /// - Parameter password: `requirepass`: clients must authenticate (the test client does).
+    public init(directory: String, appendOnly: Bool = false, password: String? = nil) async throws {
         self.directory = directory
         self.appendOnly = appendOnly
+        self.password = password
         let found = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let found else { throw TestSupportError("redis-server is not installed (apt-get install redis-server)") }
         executable = found
@@ -24,8 +27,8 @@ public final class RedisServer: @unchecked Sendable {
         while true {
             attempt += 1
             let candidate = try freeLoopbackPort()
-            let launched = try Self.launch(found, port: candidate, directory: directory, appendOnly: appendOnly)
-            let probe = RedisClient(url: try RedisURL(parsing: "redis://127.0.0.1:\(candidate)"), name: "test-redis")
+            let launched = try Self.launch(found, port: candidate, directory: directory, appendOnly: appendOnly, password: password)
+            let probe = RedisClient(url: try RedisURL(parsing: "redis://127.0.0.1:\(candidate)"), password: password, name: "test-redis")
             let up = await eventually(timeout: .seconds(10)) { () -> Bool? in
                 if launched.hasExited { return false }
                 return (try? await probe.send("PING").string) == "PONG" ? true : nil
@@ -41,9 +44,10 @@ public final class RedisServer: @unchecked Sendable {
         }
     }
 
-    private static func launch(_ executable: String, port: Int, directory: String, appendOnly: Bool) throws -> ChildProcess {
+    private static func launch(_ executable: String, port: Int, directory: String, appendOnly: Bool, password: String?) throws -> ChildProcess {
         // With the append-only file on, every write is fsynced, so a restart keeps all of them.
-        let persistence = appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
+        var persistence = appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
+        if let password { persistence += ["--requirepass", password] }
         return try ChildProcess(
             name: "redis-server",
             executable: executable,
@@ -67,7 +71,7 @@ public final class RedisServer: @unchecked Sendable {
         process.signal(SIGKILL)
         await process.waitForExit(timeout: .seconds(5))
         try await Task.sleep(for: downtime)
-        process = try Self.launch(executable, port: port, directory: directory, appendOnly: appendOnly)
+        process = try Self.launch(executable, port: port, directory: directory, appendOnly: appendOnly, password: password)
         try await waitUntilUp()
     }
 
@@ -77,5 +81,27 @@ public final class RedisServer: @unchecked Sendable {
         if await process.waitForExit(timeout: .seconds(3)) { return }
         process.signal(SIGKILL)
         await process.waitForExit(timeout: .seconds(3))
+    }
+}
+
+extension RedisServer {
+    /// Runs `body` against a fresh redis-server and stops it afterwards, pass or fail.
+    public static func with(label: String, password: String? = nil, _ body: (RedisServer) async throws -> Void) async throws {
+        let directory = try makeScratchDirectory(label)
+        let server = try await RedisServer(directory: directory, password: password)
+        do {
+            try await body(server)
+        } catch {
+            await server.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        await server.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A new client of this server (its own connection), authenticated like the test client.
+    public func makeClient(name: String = "test-client", timeout: Duration = .seconds(5)) throws -> RedisClient {
+        RedisClient(url: try RedisURL(parsing: url), password: password, timeout: timeout, name: name)
     }
 }

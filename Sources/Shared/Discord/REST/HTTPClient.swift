@@ -40,23 +40,18 @@ public actor HTTPClient {
         executor.stop()
     }
 
+    /// Sends one request and waits for the whole response.
+    /// - Parameter body: also sets `Content-Type`; with a body, a `Content-Type` in `headers`
+    ///   is left out rather than sent twice (a multipart one would lack curl's boundary).
     public func request(method: String, url: String, headers: [String: String] = [:], body: HTTPBody? = nil) throws(HTTPTransportError) -> HTTPResponse {
-        var headers = headers
-        let data: Data?
-        switch body {
-        case .json(let json)?:
-            headers["Content-Type"] = "application/json"
-            data = json
-        case .multipart?:
-            throw HTTPTransportError(description: "multipart bodies are not supported yet")
-        case nil:
-            data = nil
-        }
         curl_easy_reset(handle)
         let sink = ResponseSink()
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>?
-        for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
+        for (name, value) in headers where body == nil || name.lowercased() != "content-type" {
+            list = curl_slist_append(list, "\(name): \(value)")
+        }
+        if case .json = body { list = curl_slist_append(list, "Content-Type: application/json") }
         // An empty "Expect:" stops curl from waiting for "100 Continue" on larger bodies.
         list = curl_slist_append(list, "Expect:")
         defer { curl_slist_free_all(list) }
@@ -81,12 +76,21 @@ public actor HTTPClient {
             return size * count
         })
         ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)
-        if let body = data {
-            ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count)
+        // The handle reads the parts while it sends, so the MIME tree is freed only after perform.
+        var mime: OpaquePointer?
+        defer { curl_mime_free(mime) }
+        switch body {
+        case .json(let data):
+            ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, data.count)
             // COPYPOSTFIELDS copies the bytes, so nothing has to outlive this call.
-            body.withUnsafeBytes { bytes in
+            data.withUnsafeBytes { bytes in
                 _ = ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
             }
+        case .multipart(let parts):
+            mime = try makeMIME(parts, method: method, url: url)
+            ccurl_setopt_mime(handle, mime)
+        case nil:
+            break
         }
 
         let code = curl_easy_perform(handle)
@@ -96,6 +100,36 @@ public actor HTTPClient {
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    /// A MIME tree on this handle holding a copy of every part. `curl_mime_data` gets an
+    /// explicit size, so NUL bytes are data like any other byte.
+    private func makeMIME(_ parts: [MultipartPart], method: String, url: String) throws(HTTPTransportError) -> OpaquePointer {
+        func failure(_ reason: String) -> HTTPTransportError {
+            HTTPTransportError(description: "\(method) \(Self.pathOnly(url)) failed: multipart body: \(reason)")
+        }
+        guard let mime = curl_mime_init(handle) else { throw failure("out of memory") }
+        for part in parts {
+            guard let field = curl_mime_addpart(mime) else {
+                curl_mime_free(mime)
+                throw failure("out of memory")
+            }
+            var code = curl_mime_name(field, part.name)
+            if code == CURLE_OK, let filename = part.filename { code = curl_mime_filename(field, filename) }
+            if code == CURLE_OK, let contentType = part.contentType { code = curl_mime_type(field, contentType) }
+            if code == CURLE_OK {
+                code = part.data.withUnsafeBytes { bytes in
+                    // A nil address would leave the part without content; "" with size 0 is an empty one.
+                    guard let base = bytes.baseAddress, !bytes.isEmpty else { return curl_mime_data(field, "", 0) }
+                    return curl_mime_data(field, base.assumingMemoryBound(to: CChar.self), bytes.count)
+                }
+            }
+            guard code == CURLE_OK else {
+                curl_mime_free(mime)
+                throw failure("part '\(part.name)': \(String(cString: curl_easy_strerror(code)))")
+            }
+        }
+        return mime
     }
 
     /// The URL without its query string, for error messages.

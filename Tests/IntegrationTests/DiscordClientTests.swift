@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import Shared
+import Testing
+import TestSupport
+
+/// `DiscordClient.perform` against the simulator process: the one retry policy every route gets,
+/// the shared limiter in front of it, and files uploaded byte for byte.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct DiscordClientTests {
+    typealias World = DiscordSimulatorProcess.World
+
+    struct Created: Decodable {
+        var id: String
+        var content: String
+        var attachments: [SimulatedAttachment]
+    }
+
+    func withClient(_ simulatorArguments: [String] = [], _ body: (DiscordClient, DiscordSimulatorProcess) async throws -> Void) async throws {
+        let directory = try makeScratchDirectory("discord-client")
+        let redis = try await RedisServer(directory: directory)
+        let simulator: DiscordSimulatorProcess
+        do {
+            simulator = try await DiscordSimulatorProcess(directory: directory, arguments: simulatorArguments)
+        } catch {
+            await redis.stop()
+            throw error
+        }
+        let logger = Logger(label: "discord-client-test")
+        let limiter = SharedRateLimiter(redis: redis.client, logger: logger)
+        let client = DiscordClient(apiBase: simulator.apiBase, token: simulator.token, limiter: limiter, logger: logger)
+        do {
+            try await body(client, simulator)
+        } catch {
+            await simulator.stop()
+            await redis.stop()
+            throw error
+        }
+        await simulator.stop()
+        await redis.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static let message = MessageCreate(content: "the report", allowedMentions: .init(repliedUser: false))
+
+    @Test("a file goes up as multipart and comes back byte for byte")
+    func uploadsBinaryFile() async throws {
+        let bytes = Data((0...255).map { UInt8($0) } + [0, 0, 13, 10, 45, 45] + (0...255).reversed().map { UInt8($0) })
+        try await withClient { client, simulator in
+            let created = try await client.perform(
+                .createMessage(channel: World.general, Self.message, files: [DiscordFile(filename: "report.bin", data: bytes)]), as: Created.self
+            )
+            #expect(created.content == "the report")
+            let attachment = try #require(created.attachments.first)
+            #expect(attachment.filename == "report.bin")
+            #expect(attachment.size == bytes.count)
+            let download = try await HTTPClient(name: "download").request(method: "GET", url: attachment.url)
+            #expect(download.status == 200)
+            #expect(download.body == bytes)
+            #expect(try await simulator.posts(channelID: World.general).first?.attachments.first?.size == bytes.count)
+        }
+    }
+
+    @Test("429 and 5xx are retried until Discord accepts; the post happens once")
+    func retriesTransientFailures() async throws {
+        try await withClient { client, simulator in
+            try await simulator.injectFaults(messageCreate: [429, 500, 503])
+            let created = try await client.perform(.createMessage(channel: World.general, Self.message), retries: .untilCancelled, as: Created.self)
+            #expect(created.content == "the report")
+            #expect(try await simulator.posts(channelID: World.general).count == 1)
+        }
+    }
+
+    @Test("a 4xx other than 429 is final, with Discord's status and error code")
+    func rejectsFinalErrors() async throws {
+        try await withClient { client, _ in
+            let failure = await #expect(throws: DiscordFailure.self) {
+                try await client.perform(.createMessage(channel: "399999999999999999", Self.message), retries: .untilCancelled)
+            }
+            guard case .rejected(let error)? = failure else { Issue.record("expected a rejection, got \(String(describing: failure))"); return }
+            #expect(error.status == 404)
+            #expect(error.code == 10003)  // Unknown Channel
+        }
+    }
+
+    @Test("look-ups give up after their attempts while Discord keeps failing")
+    func givesUp() async throws {
+        try await withClient { client, simulator in
+            try await simulator.injectFaults(messageCreate: [502, 502, 502])
+            let failure = await #expect(throws: DiscordFailure.self) {
+                try await client.perform(.createMessage(channel: World.general, Self.message), retries: .attempts(2))
+            }
+            guard case .gaveUp? = failure else { Issue.record("expected gaveUp, got \(String(describing: failure))"); return }
+        }
+    }
+
+    @Test("an upload over the limit is 413 with code 40005, final")
+    func uploadTooLarge() async throws {
+        try await withClient(["--max-upload-bytes", "1024"]) { client, _ in
+            let failure = await #expect(throws: DiscordFailure.self) {
+                try await client.perform(.createMessage(channel: World.general, Self.message, files: [DiscordFile(filename: "big.bin", data: Data(count: 4096))]))
+            }
+            #expect(failure?.status == 413)
+            guard case .rejected(let error)? = failure else { return }
+            #expect(error.code == 40005)
+        }
+    }
+}
