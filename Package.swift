@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "Ingest", targets: ["Ingest"]),
         .executable(name: "Dispatcher", targets: ["Dispatcher"]),
         .executable(name: "Replier", targets: ["Replier"]),
+        .executable(name: "Interactions", targets: ["Interactions"]),
         .executable(name: "DiscordSimulator", targets: ["DiscordSimulator"]),
         .executable(name: "EchoAgent", targets: ["EchoAgent"]),
         .executable(name: "connector", targets: ["ConnectorCLI"]),
@@ -75,6 +76,19 @@ let package = Package(
         .target(name: "IngestCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .target(name: "DispatcherCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .target(name: "ReplierCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(
+            name: "InteractionsCore",
+            dependencies: [
+                "Shared",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "Interactions", dependencies: ["InteractionsCore", "Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .executableTarget(name: "Ingest", dependencies: ["IngestCore", "Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .executableTarget(name: "Dispatcher", dependencies: ["DispatcherCore", "Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .executableTarget(name: "Replier", dependencies: ["ReplierCore", "Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
@@ -114,7 +128,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Shared", "TestSupport", "IngestCore", "DispatcherCore", "ReplierCore",
+                "Shared", "TestSupport", "IngestCore", "DispatcherCore", "ReplierCore", "InteractionsCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -53,7 +53,8 @@ struct ReplyRouter: Sendable {
                 return .deadLetter(reason: "pending context for request \(requestID) is unknown or expired")
             }
             routed = RoutedReply(sourceEntry: entry.id, from: record.from, channelID: context.replyChannelID)
-            routed.replyTo = context.messageID
+            // A command came as an interaction, not a message: there is nothing to reply to.
+            routed.replyTo = context.kind == .command ? "" : context.messageID
             routed.requestID = requestID
         }
 

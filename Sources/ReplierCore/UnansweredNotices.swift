@@ -41,7 +41,7 @@ struct UnansweredNotices: Service, CustomStringConvertible {
         let message = MessageCreate(
             content: "No answer from \(agent) yet after \(minutes) minute\(minutes == 1 ? "" : "s"). Your message was received; a reply will still be posted here if it comes.",
             nonce: ReplyNonce.make(stream: "unanswered", entryID: requestID, chunk: 0),
-            messageReference: .init(messageID: context.messageID, channelID: context.replyChannelID),
+            messageReference: context.kind == .command ? nil : .init(messageID: context.messageID, channelID: context.replyChannelID),
             allowedMentions: .init(repliedUser: false)
         )
         switch await poster.post(message, to: context.replyChannelID) {

@@ -35,7 +35,9 @@ public struct AgentInboxRecord: StreamRecord {
         switch message.kind {
         case .dm:
             place = "a direct message"
-        case .mention, .channel:
+        case .command where message.guildID.isEmpty:
+            place = "a direct message"
+        case .mention, .channel, .command:
             // Names are chosen by Discord users too: neutralised like the content.
             let channel = message.channelName.isEmpty ? "<#\(message.channelID)>" : "#\(ReplyTokens.neutralise(message.channelName))"
             let thread = message.threadID.isEmpty ? "" : " (thread <#\(message.threadID)>)"
@@ -43,6 +45,11 @@ public struct AgentInboxRecord: StreamRecord {
             place = channel + thread + guild
         }
         let body = ReplyTokens.neutralise(message.content)
+        if message.kind == .command {
+            return "[request_id:\(message.requestID)] Discord command /\(ReplyTokens.neutralise(message.command)) from \(ReplyTokens.neutralise(message.authorName)) in \(place): \(body)\n"
+                + "(answer with {ack_for:\(message.requestID)})\n"
+                + ctxBlock
+        }
         return "[request_id:\(message.requestID)] Discord message from \(ReplyTokens.neutralise(message.authorName)) in \(place): \(body)\n"
             + "(answer with {ack_for:\(message.requestID)})\n"
             + ctxBlock

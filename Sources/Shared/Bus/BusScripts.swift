@@ -18,10 +18,13 @@ public enum BusScripts {
     local entry = {}
     for i = 7 + 2 * n, #ARGV do entry[#entry + 1] = ARGV[i] end
     redis.call('XADD', KEYS[3], '*', unpack(entry))
-    -- Snowflakes exceed Lua's exact integers: compare them as decimal strings.
-    local cursor = redis.call('HGET', KEYS[4], ARGV[2])
-    if (not cursor) or #ARGV[3] > #cursor or (#ARGV[3] == #cursor and ARGV[3] > cursor) then
-        redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+    -- Snowflakes exceed Lua's exact integers: compare them as decimal strings. No cursor
+    -- channel (an interaction): nothing to catch up later.
+    if ARGV[2] ~= '' then
+        local cursor = redis.call('HGET', KEYS[4], ARGV[2])
+        if (not cursor) or #ARGV[3] > #cursor or (#ARGV[3] == #cursor and ARGV[3] > cursor) then
+            redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+        end
     end
     if tonumber(ARGV[4]) > 0 then redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5]) end
     return 1

@@ -39,12 +39,18 @@ public struct InboundAcceptor: Sendable {
 
     /// Writes `inbound`. `cursorChannel` is the channel whose catch-up cursor the message moves
     /// (the channel or thread it was posted in).
-    public func accept(_ inbound: InboundMessage, cursorChannel: String) async -> Outcome {
-        let pending = PendingContext(inbound).streamFields
+    /// - Parameters:
+    ///   - cursorChannel: the channel whose catch-up cursor the message moves; nil for an
+    ///     interaction, which is not a message and is not caught up.
+    ///   - interaction: how to answer an interaction, kept in the pending context.
+    public func accept(_ inbound: InboundMessage, cursorChannel: String?, interaction: PendingContext.InteractionReply? = nil) async -> Outcome {
+        var context = PendingContext(inbound)
+        context.interaction = interaction
+        let pending = context.streamFields
         let noticeDue = noticeAfter > 0 ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
         let write = BusScripts.acceptInbound.call(
             keys: [keys.seen(inbound.messageID), keys.pending(inbound.requestID), keys.inbound, keys.cursors, keys.unanswered],
-            arguments: [RedisBytes(pendingTTL), RedisBytes(cursorChannel), RedisBytes(inbound.messageID), RedisBytes(noticeDue), RedisBytes(inbound.requestID), RedisBytes(pending.count)]
+            arguments: [RedisBytes(pendingTTL), RedisBytes(cursorChannel ?? ""), RedisBytes(inbound.messageID), RedisBytes(noticeDue), RedisBytes(inbound.requestID), RedisBytes(pending.count)]
                 + pending.flattened + inbound.streamFields.flattened
         )
         do {

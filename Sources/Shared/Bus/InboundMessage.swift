@@ -3,6 +3,8 @@
 public struct InboundMessage: StreamRecord {
     public enum Kind: String, Sendable, CaseIterable {
         case mention, dm, channel
+        /// A slash command (`/ask`): `content` is its prompt.
+        case command
     }
 
     public var requestID: String
@@ -22,6 +24,10 @@ public struct InboundMessage: StreamRecord {
     /// Human-friendly names for the agent's text; empty when unknown.
     public var channelName: String
     public var guildName: String
+    /// `kind=command`: the command's name (`ask`); empty otherwise.
+    public var command: String = ""
+    /// `kind=command`: the agent the person named (the command's `agent` option); empty for none.
+    public var requestedAgent: String = ""
 
     public init(
         requestID: String, kind: Kind, guildID: String, channelID: String, threadID: String,
@@ -51,7 +57,7 @@ public struct InboundMessage: StreamRecord {
             ("channel_id", channelID), ("thread_id", threadID), ("message_id", messageID),
             ("author_id", authorID), ("author_name", authorName), ("content", content),
             ("ts", timestamp), ("channel_name", channelName), ("guild_name", guildName),
-        ]
+        ] + (command.isEmpty ? [] : [("command", command)]) + (requestedAgent.isEmpty ? [] : [("requested_agent", requestedAgent)])
     }
 
     public init(fields: StreamFields) throws(RecordError) {
@@ -72,5 +78,7 @@ public struct InboundMessage: StreamRecord {
             channelName: fields["channel_name"] ?? "",
             guildName: fields["guild_name"] ?? ""
         )
+        command = fields["command"] ?? ""
+        requestedAgent = fields["requested_agent"] ?? ""
     }
 }

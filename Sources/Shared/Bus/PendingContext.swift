@@ -10,6 +10,21 @@ public struct PendingContext: StreamRecord {
     public var authorID: String
     /// The agent the Dispatcher delivered the request to; empty until then.
     public var agent: String = ""
+    /// A request that came as an interaction: its application, its token (valid 15 minutes,
+    /// for editing the deferred response and following up) and when the token expires (ms).
+    public var interaction: InteractionReply?
+
+    public struct InteractionReply: Sendable, Equatable {
+        public var applicationID: String
+        public var token: String
+        public var expiresAtMilliseconds: Int
+
+        public init(applicationID: String, token: String, expiresAtMilliseconds: Int) {
+            self.applicationID = applicationID
+            self.token = token
+            self.expiresAtMilliseconds = expiresAtMilliseconds
+        }
+    }
 
     public init(_ message: InboundMessage) {
         requestID = message.requestID
@@ -30,6 +45,7 @@ public struct PendingContext: StreamRecord {
             ("channel_id", channelID), ("thread_id", threadID), ("message_id", messageID),
             ("author_id", authorID),
         ] + (agent.isEmpty ? [] : [("agent", agent)])
+            + (interaction.map { [("application_id", $0.applicationID), ("interaction_token", $0.token), ("interaction_expires_ms", String($0.expiresAtMilliseconds))] } ?? [])
     }
 
     public init(fields: StreamFields) throws(RecordError) {
@@ -43,5 +59,8 @@ public struct PendingContext: StreamRecord {
         messageID = try fields.required("message_id", in: name)
         authorID = fields["author_id"] ?? ""
         agent = fields["agent"] ?? ""
+        if let application = fields["application_id"], let token = fields["interaction_token"], let expires = fields["interaction_expires_ms"].flatMap({ Int($0) }) {
+            interaction = InteractionReply(applicationID: application, token: token, expiresAtMilliseconds: expires)
+        }
     }
 }

@@ -82,6 +82,15 @@ public struct ConnectorConfig: Sendable {
     public var channelsFile: String?
     /// `CONSUMER_NAME`: this process's name in the consumer groups; nil: `<service>-<host>`.
     public var consumerNameOverride: String?
+    /// `INTERACTIONS_PORT`, `INTERACTIONS_HOST`: where the Interactions Endpoint listens (nil:
+    /// the Interactions service does not serve; 0: any free port, logged at start).
+    public var interactionsPort: Int?
+    public var interactionsHost: String
+    /// `DISCORD_PUBLIC_KEY`: the application's Ed25519 public key (hex), which verifies the
+    /// interactions Discord POSTs to the endpoint. Required by the Interactions service.
+    public var discordPublicKey: String?
+    /// `SLASH_COMMAND`: the slash command's name (`ask`); empty for none.
+    public var slashCommand: String
 
     /// The consumer name: `CONSUMER_NAME` when set, else `<prefix>-<host>`. Stable across
     /// restarts, so a restarted process finds its own pending entries first (a container keeps
@@ -221,6 +230,22 @@ public struct ConnectorConfig: Sendable {
         self.inboundMode = inboundMode
         replyPartitions = try positive("REPLY_PARTITIONS", default: 8, unit: "partitions")
         globalRateLimit = try positive("DISCORD_GLOBAL_RATE_LIMIT", default: 50, unit: "requests per second")
+        if let raw = value("INTERACTIONS_PORT") {
+            guard let port = Int(raw), (0...65_535).contains(port) else {
+                throw ConfigError(variable: "INTERACTIONS_PORT", problem: "expected a TCP port number 0-65535 (0 picks a free one), got '\(raw)'")
+            }
+            interactionsPort = port
+        } else {
+            interactionsPort = nil
+        }
+        interactionsHost = value("INTERACTIONS_HOST") ?? "0.0.0.0"
+        discordPublicKey = value("DISCORD_PUBLIC_KEY")
+        if let key = discordPublicKey { _ = try InteractionSignature(publicKeyHex: key) }
+        // Discord's rule for command names: 1-32 lower-case letters, digits, '-' or '_'.
+        slashCommand = env["SLASH_COMMAND"].map { $0.trimmingWhitespace() } ?? "ask"
+        guard slashCommand.isEmpty || (slashCommand.count <= 32 && slashCommand.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" })) else {
+            throw ConfigError(variable: "SLASH_COMMAND", problem: "expected 1-32 lower-case letters, digits, '-' or '_' (or empty for no command), got '\(slashCommand)'")
+        }
         consumerNameOverride = value("CONSUMER_NAME")
         if let name = consumerNameOverride, name.contains(where: \.isWhitespace) {
             throw ConfigError(variable: "CONSUMER_NAME", problem: "must not contain whitespace, got '\(name)'")
@@ -284,6 +309,10 @@ public struct ConnectorConfig: Sendable {
             ("DISCORD_GLOBAL_RATE_LIMIT", String(globalRateLimit)),
             ("CHANNELS_FILE", channelsFile ?? "(none)"),
             ("CONSUMER_NAME", consumerNameOverride ?? "(<service>-<host>)"),
+            ("INTERACTIONS_PORT", interactionsPort.map(String.init) ?? "(off)"),
+            ("INTERACTIONS_HOST", interactionsHost),
+            ("DISCORD_PUBLIC_KEY", discordPublicKey ?? "(none)"),
+            ("SLASH_COMMAND", slashCommand.isEmpty ? "(none)" : slashCommand),
         ]
         return lines.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
     }

@@ -47,6 +47,13 @@ public enum ConnectorMetrics {
         StageCounter("connector_replier_\(stat)_total")
     }
 
+    // MARK: Interactions
+    /// An interaction received, by `type` (ping, command, component, ...) and `outcome`
+    /// (pong, deferred, refused, refused_signature, undecodable, failed).
+    public static func interactions(type: String, outcome: String) -> StageCounter {
+        StageCounter("connector_interactions_total", dimensions: [("type", type), ("outcome", outcome)])
+    }
+
     // MARK: Every service
     /// A Redis command that failed for want of a connection (each attempt of a retried one).
     public static let redisErrors = StageCounter("connector_redis_errors_total")
@@ -84,10 +91,10 @@ public struct StageCounter: Sendable {
     public let name: String
     private let counter: CoreMetrics.Counter
 
-    init(_ name: String) {
+    init(_ name: String, dimensions: [(String, String)] = []) {
         self.name = name
         // Created when first used: after `ConnectorMetrics.bootstrap`, which runs at start-up.
-        self.counter = CoreMetrics.Counter(label: name)
+        self.counter = CoreMetrics.Counter(label: name, dimensions: dimensions)
     }
 
     public func increment(by amount: Int = 1) {

@@ -20,9 +20,15 @@ public struct AgentRouter: Sendable, Equatable {
 
     /// The agent for an accepted message.
     public func agent(for message: InboundMessage) -> String {
+        if !message.requestedAgent.isEmpty, isKnownAgent(message.requestedAgent) { return message.requestedAgent }
         if message.kind == .dm { return defaultAgent }
         return mappedAgent(channelID: message.channelID, threadID: message.threadID) ?? defaultAgent
     }
+
+    /// The agents the configuration names: the default and every mapped one, sorted.
+    public var knownAgents: [String] { Array(Set([defaultAgent] + channelAgents.values)).sorted() }
+
+    public func isKnownAgent(_ name: String) -> Bool { name == defaultAgent || channelAgents.values.contains(name) }
 
     /// Agent names become stream keys: keep them to a safe alphabet.
     public static func isValidAgentName(_ name: String) -> Bool {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The gateway connection's state as a value: events in, actions out. The I/O layer
-/// (`GatewayConnection`) performs the actions; every transition is testable without a socket.
+/// (`GatewayClient`) performs the actions; every transition is testable without a socket.
 public struct GatewaySession: Sendable, Equatable {
     /// What must survive a reconnect (and, kept in Redis, a restart) to RESUME.
     public struct Resumable: Sendable, Equatable, Codable {

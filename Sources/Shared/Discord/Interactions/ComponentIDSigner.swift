@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+
+/// The `custom_id`s the connector puts on an agent's buttons and selects instead of the agent's
+/// own: `c1:<request_id>:<n>:<tag>`, naming the request whose reply carried the components and
+/// the component's place in it, with a tag (the first 12 bytes of HMAC-SHA256 under the ctx
+/// signing key, base64url) that only this connector can make. A click whose id does not verify
+/// reaches no agent; the agent's own `custom_id` is looked up in the request's pending context.
+/// At most 64 characters, well within Discord's 100.
+public struct ComponentIDSigner: Sendable {
+    private let keyBytes: Data
+
+    public init(key: String) {
+        self.keyBytes = Data(key.utf8)
+    }
+
+    public struct Target: Sendable, Equatable {
+        public var requestID: String
+        public var index: Int
+
+        public init(requestID: String, index: Int) {
+            self.requestID = requestID
+            self.index = index
+        }
+    }
+
+    public func sign(_ target: Target) -> String {
+        let body = "c1:\(target.requestID):\(target.index)"
+        return body + ":" + tag(body)
+    }
+
+    /// What a signed id names; nil for an id this connector did not sign (or one tampered with).
+    public func verify(_ customID: String) -> Target? {
+        guard customID.utf8.count <= 100, let colon = customID.lastIndex(of: ":") else { return nil }
+        let body = String(customID[..<colon])
+        let presented = Array(customID[customID.index(after: colon)...].utf8)
+        let expected = Array(tag(body).utf8)
+        guard presented.count == expected.count else { return nil }
+        var difference: UInt8 = 0
+        for (a, b) in zip(presented, expected) { difference |= a ^ b }
+        guard difference == 0 else { return nil }
+        let parts = body.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "c1", let index = Int(parts[2]), index >= 0 else { return nil }
+        return Target(requestID: String(parts[1]), index: index)
+    }
+
+    private func tag(_ body: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("cid1:\(body)".utf8), using: SymmetricKey(data: keyBytes))
+        return Data(mac.prefix(12)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import InteractionsCore
+import Shared
+import Testing
+import TestSupport
+
+/// The Interactions Endpoint as a real process: Discord's signed POSTs in, deferrals out, the
+/// command on the agent's inbox (through a real Dispatcher).
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct InteractionsEndpointTests {
+    typealias World = DiscordSimulatorProcess.World
+
+    /// The application's key pair; the endpoint knows only the public half.
+    static let secret: [UInt8] = (0..<32).map { UInt8(($0 * 37 + 11) % 256) }
+    static var key: Curve25519.Signing.PrivateKey { try! Curve25519.Signing.PrivateKey(rawRepresentation: secret) }
+
+    struct Endpoint {
+        let url: String
+        let http = HTTPClient(name: "interactions-test")
+
+        /// POSTs `body` signed as Discord does (or with the given headers).
+        func post(_ body: String, timestamp: String = String(Int(Date().timeIntervalSince1970)), signature: String? = nil, signedBody: String? = nil) async throws -> (status: Int, json: JSONValue?) {
+            let signed = try signature ?? hexString(InteractionsEndpointTests.key.signature(for: Data((timestamp + (signedBody ?? body)).utf8)))
+            let response = try await http.request(
+                method: "POST", url: url + "/interactions",
+                headers: ["X-Signature-Ed25519": signed, "X-Signature-Timestamp": timestamp], body: .json(Data(body.utf8))
+            )
+            return (response.status, try? JSON.decode(JSONValue.self, from: response.body))
+        }
+    }
+
+    static func command(id: String, prompt: String, agent: String? = nil, user: String = World.human) -> String {
+        let agentOption = agent.map { #",{"name":"agent","type":3,"value":"\#($0)"}"# } ?? ""
+        return #"{"id":"\#(id)","application_id":"\#(World.botUserID)","type":2,"token":"token-\#(id)","version":1,"guild_id":"\#(World.guildID)","channel_id":"\#(World.general)","member":{"user":{"id":"\#(user)","username":"alice"}},"data":{"id":"1","name":"ask","type":1,"options":[{"name":"prompt","type":3,"value":"\#(prompt)"}\#(agentOption)]}}"#
+    }
+
+    func withEndpoint(_ environment: [String: String] = [:], _ body: (Endpoint, ConnectorStack) async throws -> Void) async throws {
+        let port = try freeLoopbackPort()
+        let env = [
+            "INTERACTIONS_PORT": String(port), "INTERACTIONS_HOST": "127.0.0.1",
+            "DISCORD_PUBLIC_KEY": hexString(Self.key.publicKey.rawRepresentation),
+            "MUMEGA_AGENT_MAP": #"{"\#(World.agents)": "builder"}"#,
+        ].merging(environment) { _, new in new }
+        try await ConnectorStack.with(label: "interactions", environment: env) { stack in
+            let process = try stack.start("Interactions")
+            try stack.start("Dispatcher")
+            let endpoint = Endpoint(url: "http://127.0.0.1:\(port)")
+            let up = await eventually(timeout: .seconds(15)) { () -> Bool? in
+                if process.hasExited { return false }
+                return (try? await endpoint.http.request(method: "GET", url: endpoint.url + "/healthz").status) == 200 ? true : nil
+            }
+            guard up == true else { throw TestSupportError("the Interactions Endpoint did not start:\n\(process.log)") }
+            try await body(endpoint, stack)
+        }
+    }
+
+    @Test("PING is answered with PONG; bad, tampered, stale or missing signatures are 401")
+    func signatures() async throws {
+        try await withEndpoint { endpoint, _ in
+            let ping = #"{"id":"1","application_id":"2","type":1,"token":"t","version":1}"#
+            let pong = try await endpoint.post(ping)
+            #expect(pong.status == 200)
+            #expect(pong.json?["type"]?.intValue == 1)
+            #expect(try await endpoint.post(ping, signedBody: #"{"id":"1","application_id":"2","type":2,"token":"t","version":1}"#).status == 401)
+            #expect(try await endpoint.post(ping, signature: String(repeating: "0", count: 128)).status == 401)
+            #expect(try await endpoint.post(ping, signature: "not hex").status == 401)
+            let old = String(Int(Date().timeIntervalSince1970) - 3600)
+            #expect(try await endpoint.post(ping, timestamp: old).status == 401)
+            let unsigned = try await endpoint.http.request(method: "POST", url: endpoint.url + "/interactions", body: .json(Data(ping.utf8)))
+            #expect(unsigned.status == 401)
+            let huge = try await endpoint.post(String(repeating: " ", count: InteractionEndpoint.maxBodyBytes + 10) + ping)
+            #expect(huge.status == 413)
+        }
+    }
+
+    @Test("a signed /ask is deferred and reaches the agent once, with kind=command and its prompt")
+    func commandRoundTrip() async throws {
+        try await withEndpoint { endpoint, stack in
+            let first = try await endpoint.post(Self.command(id: "910000000000000001", prompt: "summarise today's deploys"))
+            #expect(first.status == 200)
+            #expect(first.json?["type"]?.intValue == 5)
+            // Discord (or a proxy) repeating the same interaction: deferred again, delivered once.
+            #expect(try await endpoint.post(Self.command(id: "910000000000000001", prompt: "summarise today's deploys")).json?["type"]?.intValue == 5)
+            let named = try await endpoint.post(Self.command(id: "910000000000000002", prompt: "build it", agent: "builder"))
+            #expect(named.json?["type"]?.intValue == 5)
+
+            let kasra = await eventually { () -> [StreamEntry]? in
+                guard let entries = try? await stack.entries("sos:inbox:kasra"), !entries.isEmpty else { return nil }
+                return entries
+            }
+            let builder = await eventually { () -> [StreamEntry]? in
+                guard let entries = try? await stack.entries("sos:inbox:builder"), !entries.isEmpty else { return nil }
+                return entries
+            }
+            let record = try #require(kasra?.first)
+            #expect(record.fields["kind"] == "command")
+            #expect(record.fields["command"] == "ask")
+            #expect(record.fields["content"] == "summarise today's deploys")
+            #expect(record.fields["author_id"] == World.human)
+            #expect(record.fields["channel_id"] == World.general)
+            #expect(record.fields["text"]?.contains("Discord command /ask from alice") == true)
+            #expect(builder?.first?.fields["content"] == "build it")
+            // The answer's route is kept with the request: the interaction's token, for 15 minutes.
+            let context = try await stack.redis.client.run(HGETALL("discord:pending:\(record.fields["request_id"] ?? "")"))
+            #expect(context["interaction_token"] == "token-910000000000000001")
+            #expect(context["application_id"] == World.botUserID)
+            try await Task.sleep(for: .milliseconds(300))  // a quiet period: a second copy would show by now
+            #expect(try await stack.entries("sos:inbox:kasra").count == 1)
+            #expect(try await stack.entries("discord:inbound").count == 2)
+        }
+    }
+
+    @Test("someone the allowlists refuse gets an ephemeral refusal, and nothing reaches an agent")
+    func allowlistRefusal() async throws {
+        try await withEndpoint(["ALLOWED_USERS": World.human]) { endpoint, stack in
+            let refused = try await endpoint.post(Self.command(id: "920000000000000001", prompt: "let me in", user: "499999999999999999"))
+            #expect(refused.status == 200)
+            #expect(refused.json?["type"]?.intValue == 4)
+            #expect(refused.json?["data"]?["flags"]?.intValue == 64)
+            #expect(try await stack.entries("discord:inbound").isEmpty)
+        }
+    }
+
+    @Test("with Redis down the answer still comes within 3 s: an ephemeral 'try again', not a silent loss")
+    func redisDown() async throws {
+        try await withEndpoint { endpoint, stack in
+            await stack.redis.stop()
+            let started = ContinuousClock.now
+            let answer = try await endpoint.post(Self.command(id: "930000000000000001", prompt: "anyone there?"))
+            let elapsed = ContinuousClock.now - started
+            #expect(answer.status == 200)
+            #expect(answer.json?["type"]?.intValue == 4)
+            #expect(answer.json?["data"]?["content"]?.stringValue?.contains("try again") == true)
+            #expect(elapsed < .seconds(3))
+        }
+    }
+}
