@@ -16,8 +16,14 @@ actor InboundEventHandler {
     /// Where a lost session's catch-up is requested (with the time the gateway was last alive);
     /// the shard's worker runs it as a child task, so it ends with the shard.
     private let catchUpRequests: AsyncStream<Date>.Continuation?
+    private let intake: InteractionIntake
+    /// Answers interactions. Without the shared limiter: a callback is one request per
+    /// interaction, outside the global limit, and must not wait on Redis (3-second deadline).
+    private let callbacks: DiscordClient
 
-    init(botUserID: String, config: ConnectorConfig, acceptor: InboundAcceptor, stats: BusStats, directory: ChannelDirectory, lastAlive: Date?, catchUpRequests: AsyncStream<Date>.Continuation?, logger: Logger) {
+    init(botUserID: String, config: ConnectorConfig, acceptor: InboundAcceptor, stats: BusStats, directory: ChannelDirectory, lastAlive: Date?, catchUpRequests: AsyncStream<Date>.Continuation?, callbacks: DiscordClient, logger: Logger) {
+        self.intake = InteractionIntake(config: config)
+        self.callbacks = callbacks
         self.policy = TriggerPolicy(botUserID: botUserID, router: config.router, allowlist: config.allowlist)
         self.acceptor = acceptor
         self.stats = stats
@@ -52,6 +58,8 @@ actor InboundEventHandler {
                 await directory.remove(channelID: try JSONDecoder().decode(DiscordChannel.self, from: event.data).id)
             case "MESSAGE_CREATE":
                 return await accept(try JSONDecoder().decode(DiscordMessage.self, from: event.data))
+            case "INTERACTION_CREATE":
+                return await accept(interaction: try JSONDecoder().decode(Interaction.self, from: event.data))
             default:
                 break
             }
@@ -109,5 +117,38 @@ actor InboundEventHandler {
             guildName: guildName
         )
         return await acceptor.accept(inbound, cursorChannel: message.channelID) != .stopped
+    }
+
+    /// Answers an interaction first (Discord's deadline is 3 s and does not wait for the bus),
+    /// then writes it to the bus exactly once. A crash in between is safe: the gateway replays
+    /// the event (its sequence was not committed), the repeated callback is refused as already
+    /// acknowledged, and the write happens then.
+    func accept(interaction: Interaction) async -> Bool {
+        let type = interaction.kind == .messageComponent ? "component" : (interaction.kind == .applicationCommand ? "command" : "other")
+        let decision = intake.decide(interaction)
+        let response: InteractionResponse
+        switch decision {
+        case .pong: return true  // PINGs come to HTTP endpoints only
+        case .refuse(let text):
+            logger.info("refused interaction \(interaction.id): \(text)")
+            response = .ephemeral(text)
+        case .accept:
+            response = .deferred
+        }
+        let started = ContinuousClock.now
+        do {
+            _ = try await callbacks.perform(.interactionCallback(id: interaction.id, token: interaction.token, response), retries: .attempts(2))
+            ConnectorMetrics.interactions(type: type, outcome: response.type == .deferredChannelMessage ? "deferred" : "refused").increment()
+            logger.debug("answered interaction \(interaction.id) in \(ContinuousClock.now - started)")
+        } catch {
+            if case .rejected(let refusal) = error, refusal.code == 40060 {
+                logger.info("interaction \(interaction.id) was already acknowledged (a replayed event)")
+            } else {
+                ConnectorMetrics.interactions(type: type, outcome: "failed").increment()
+                logger.warning("cannot answer interaction \(interaction.id): \(error)")
+            }
+        }
+        guard case .accept(let message, let reply) = decision else { return true }
+        return await acceptor.accept(message, cursorChannel: nil, interaction: reply) != .stopped
     }
 }

@@ -33,11 +33,13 @@ public struct IngestService: Service, CustomStringConvertible {
         let redis = RedisClient(config: config, name: "ingest-redis")
         let limiter = SharedRateLimiter(redis: RedisClient(config: config, name: "ingest-ratelimit"), settings: .init(globalPerSecond: config.globalRateLimit), logger: logger)
         let discord = DiscordClient(apiBase: config.apiBase, token: token, limiter: limiter, logger: logger)
+        let callbacks = DiscordClient(apiBase: config.apiBase, token: token, http: HTTPClient(timeout: .seconds(2), name: "interaction-callbacks"), limiter: nil, logger: logger)
         let stats = BusStats(redis: redis, keys: keys)
         let acceptor = InboundAcceptor(redis: redis, config: config, logger: logger)
 
         guard let botUser = try await startupCall("identifying the bot user", { () throws(DiscordFailure) in try await discord.perform(.currentUser, as: DiscordUser.self) }) else { return }
         logger.info("bot user is \(botUser.username) (\(botUser.id)), token \(redacted(token))")
+        await registerCommands(discord, applicationID: botUser.id)
         guard let gatewayBot = try await startupCall("asking for the gateway URL", { () throws(DiscordFailure) in try await discord.perform(.gatewayBot, as: GatewayBot.self) }) else { return }
         let gatewayURL = config.gatewayURL ?? gatewayBot.url
         let maxConcurrency = max(1, gatewayBot.sessionStartLimit?.maxConcurrency ?? 1)
@@ -66,7 +68,7 @@ public struct IngestService: Service, CustomStringConvertible {
             try await poller.run { _ in
                 let handler = InboundEventHandler(
                     botUserID: botUser.id, config: config, acceptor: acceptor, stats: stats, directory: directory,
-                    lastAlive: nil, catchUpRequests: nil, logger: logger
+                    lastAlive: nil, catchUpRequests: nil, callbacks: callbacks, logger: logger
                 )
                 let polling = PollingInbound(
                     discord: discord, redis: redis, keys: keys, channels: config.router.channelAgents.keys.sorted(),
@@ -88,7 +90,7 @@ public struct IngestService: Service, CustomStringConvertible {
             let (catchUpRequests, requestCatchUp) = AsyncStream.makeStream(of: Date.self, bufferingPolicy: .bufferingNewest(1))
             let handler = InboundEventHandler(
                 botUserID: botUser.id, config: config, acceptor: acceptor, stats: stats, directory: directory,
-                lastAlive: await store.lastAlive(), catchUpRequests: requestCatchUp, logger: logger
+                lastAlive: await store.lastAlive(), catchUpRequests: requestCatchUp, callbacks: callbacks, logger: logger
             )
             let gateway = GatewayClient(
                 token: token,
@@ -116,6 +118,23 @@ public struct IngestService: Service, CustomStringConvertible {
                 }
                 try await group.waitForAll()
             }
+        }
+    }
+
+    /// Registers the slash command unless Discord already has it as configured. Best effort: a
+    /// failure is logged and the gateway starts anyway (`connector commands sync` retries it).
+    /// The application id is taken to be the bot user's id, as it is for every bot application.
+    private func registerCommands(_ discord: DiscordClient, applicationID: String) async {
+        let wanted = CommandRegistrar.commands(for: config)
+        guard !wanted.isEmpty else { return }
+        let scope = config.commandsGuildID.map { "guild \($0)" } ?? "globally"
+        do {
+            switch try await CommandRegistrar(discord: discord, applicationID: applicationID, guildID: config.commandsGuildID).sync(wanted) {
+            case .unchanged: logger.info("slash command /\(config.slashCommand) is registered \(scope) as configured")
+            case .registered(let count): logger.notice("registered \(count) slash command(s) \(scope): /\(config.slashCommand)")
+            }
+        } catch {
+            logger.error("cannot register the slash command /\(config.slashCommand) \(scope): \(error); run `connector commands sync` once Discord answers")
         }
     }
 

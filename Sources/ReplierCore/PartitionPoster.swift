@@ -21,7 +21,24 @@ struct PartitionPoster: Sendable {
         }
         let chunks = splitter.split(reply.text)
         let reference = reply.replyTo.isEmpty ? nil : MessageCreate.MessageReference(messageID: reply.replyTo, channelID: reply.channelID)
+        // An answer to an interaction goes through its token while the token lives (with a
+        // minute's margin for the posting itself), then as ordinary channel messages.
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        var interaction = reply.interaction.flatMap { now < $0.expiresAtMilliseconds - 60_000 ? $0 : nil }
         for (index, chunk) in chunks.enumerated() {
+            if let current = interaction {
+                switch await poster.answer(chunk, interaction: current, editOriginal: index == 0 && reply.editsOriginal) {
+                case .posted:
+                    continue
+                case .tokenGone:
+                    interaction = nil
+                case .cancelled:
+                    return .leavePending
+                case .rejected(let status, let body):
+                    await stats.bump(.repliesRejected)
+                    return .deadLetter(reason: "Discord refused part \(index + 1)/\(chunks.count) of an interaction answer with \(status): \(body)")
+                }
+            }
             let message = MessageCreate(
                 content: chunk,
                 nonce: ReplyNonce.make(stream: keys.replyInbox, entryID: reply.sourceEntry, chunk: index),
@@ -37,6 +54,8 @@ struct PartitionPoster: Sendable {
             case .rejected(let status, let body):
                 await stats.bump(.repliesRejected)
                 return .deadLetter(reason: "Discord refused part \(index + 1)/\(chunks.count) to channel \(reply.channelID) with \(status): \(body)")
+            case .tokenGone:
+                return .deadLetter(reason: "unexpected answer posting to channel \(reply.channelID)")
             }
         }
         logger.debug("posted reply \(reply.sourceEntry) to channel \(reply.channelID)", metadata: ["parts": "\(chunks.count)", "from": "\(reply.from)"])

@@ -56,6 +56,16 @@ struct ReplyRouter: Sendable {
             // A command came as an interaction, not a message: there is nothing to reply to.
             routed.replyTo = context.kind == .command ? "" : context.messageID
             routed.requestID = requestID
+            if let interaction = context.interaction {
+                // The first reply to an interaction edits its deferred response; the ones after it
+                // are follow-ups. The first is whichever entry claims it (kept across retries).
+                guard let first = try? await RedisClient.retrying(logger: logger, what: "claiming the response of \(requestID)", { () throws(RedisError) -> Bool in
+                    try await redis.run(HSETNX(keys.pending(requestID), field: "response_entry", value: entry.id))
+                    return try await redis.run(HGET(keys.pending(requestID), field: "response_entry")) == entry.id
+                }) else { return .leavePending }
+                routed.interaction = interaction
+                routed.editsOriginal = first
+            }
         }
 
         routed.text = ReplyTokens.strip(record.text)
@@ -125,6 +135,10 @@ struct RoutedReply: Sendable, Equatable {
     var replyTo = ""
     var requestID = ""
     var text = ""
+    /// An answer to an interaction: how to reach its response (until the token expires).
+    var interaction: PendingContext.InteractionReply?
+    /// Whether this reply is the interaction's first, which edits the deferred response.
+    var editsOriginal = false
 
     init(sourceEntry: String, from: String, channelID: String) {
         self.sourceEntry = sourceEntry
@@ -138,10 +152,17 @@ struct RoutedReply: Sendable, Equatable {
         replyTo = fields["reply_to"] ?? ""
         requestID = fields["request_id"] ?? ""
         self.text = text
+        if let application = fields["application_id"], let token = fields["interaction_token"], let expires = fields["interaction_expires_ms"].flatMap({ Int($0) }) {
+            interaction = .init(applicationID: application, token: token, expiresAtMilliseconds: expires)
+            editsOriginal = fields["edits_original"] == "1"
+        }
     }
 
     var fields: [(String, String)] {
         [("source_entry", sourceEntry), ("from", from), ("channel_id", channelID), ("reply_to", replyTo), ("request_id", requestID), ("text", text)]
+            + (interaction.map {
+                [("application_id", $0.applicationID), ("interaction_token", $0.token), ("interaction_expires_ms", String($0.expiresAtMilliseconds)), ("edits_original", editsOriginal ? "1" : "0")]
+            } ?? [])
     }
 
     /// The partition of a channel: FNV-1a of its id, stable across processes and restarts.

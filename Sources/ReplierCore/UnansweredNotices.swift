@@ -50,6 +50,8 @@ struct UnansweredNotices: Service, CustomStringConvertible {
             await stats.bump(.unansweredNotices)
         case .rejected(let status, let body):
             logger.warning("cannot post the unanswered notice for request \(requestID): \(status) \(body)")
+        case .tokenGone:
+            break  // channel posts take no interaction token
         case .cancelled:
             // Stopping: put it back so another Replier (or the next run) posts it.
             _ = try? await redis.run(ZADD(keys.unanswered, score: 0, member: requestID))

@@ -33,6 +33,10 @@ struct DiscordEndpointTests {
         Row(endpoint: .guildChannels("33"), method: "GET", path: "/guilds/33/channels", route: "GET /guilds/{guild.id}/channels", major: "33"),
         Row(endpoint: .createChannel(guild: "33", ["name": "ops"]), method: "POST", path: "/guilds/33/channels", route: "POST /guilds/{guild.id}/channels", major: "33"),
         Row(endpoint: .executeWebhook(id: "44", token: "tok", threadID: "55", message), method: "POST", path: "/webhooks/44/tok?wait=true&thread_id=55", route: "POST /webhooks/{webhook.id}/{webhook.token}", major: "44", botAuthorization: false),
+        Row(endpoint: .editOriginalResponse(applicationID: "77", token: "itok", ["content": "done"]), method: "PATCH", path: "/webhooks/77/itok/messages/@original", route: "PATCH /webhooks/{application.id}/{interaction.token}/messages/@original", major: "77/itok", botAuthorization: false, countsGlobally: false),
+        Row(endpoint: .followUp(applicationID: "77", token: "itok", ["content": "more"]), method: "POST", path: "/webhooks/77/itok?wait=true", route: "POST /webhooks/{application.id}/{interaction.token}", major: "77/itok", botAuthorization: false, countsGlobally: false),
+        Row(endpoint: .commands(applicationID: "77"), method: "GET", path: "/applications/77/commands", route: "GET /applications/{application.id}/commands", major: "77"),
+        Row(endpoint: .overwriteCommands(applicationID: "77", guildID: "33", [String]()), method: "PUT", path: "/applications/77/guilds/33/commands", route: "PUT /applications/{application.id}/guilds/{guild.id}/commands", major: "77"),
         Row(endpoint: .interactionCallback(id: "66", token: "itok", ["type": 5]), method: "POST", path: "/interactions/66/itok/callback", route: "POST /interactions/{interaction.id}/{interaction.token}/callback", major: "66", botAuthorization: false, countsGlobally: false),
     ]
 

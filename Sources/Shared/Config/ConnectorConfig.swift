@@ -91,6 +91,9 @@ public struct ConnectorConfig: Sendable {
     public var discordPublicKey: String?
     /// `SLASH_COMMAND`: the slash command's name (`ask`); empty for none.
     public var slashCommand: String
+    /// `COMMANDS_GUILD_ID`: register the command in this guild only (instant updates, for
+    /// development) instead of globally.
+    public var commandsGuildID: String?
 
     /// The consumer name: `CONSUMER_NAME` when set, else `<prefix>-<host>`. Stable across
     /// restarts, so a restarted process finds its own pending entries first (a container keeps
@@ -246,6 +249,10 @@ public struct ConnectorConfig: Sendable {
         guard slashCommand.isEmpty || (slashCommand.count <= 32 && slashCommand.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" })) else {
             throw ConfigError(variable: "SLASH_COMMAND", problem: "expected 1-32 lower-case letters, digits, '-' or '_' (or empty for no command), got '\(slashCommand)'")
         }
+        commandsGuildID = value("COMMANDS_GUILD_ID")
+        if let guild = commandsGuildID, !guild.allSatisfy(\.isASCIIDigit) {
+            throw ConfigError(variable: "COMMANDS_GUILD_ID", problem: "expected a guild id (digits), got '\(guild)'")
+        }
         consumerNameOverride = value("CONSUMER_NAME")
         if let name = consumerNameOverride, name.contains(where: \.isWhitespace) {
             throw ConfigError(variable: "CONSUMER_NAME", problem: "must not contain whitespace, got '\(name)'")
@@ -313,6 +320,7 @@ public struct ConnectorConfig: Sendable {
             ("INTERACTIONS_HOST", interactionsHost),
             ("DISCORD_PUBLIC_KEY", discordPublicKey ?? "(none)"),
             ("SLASH_COMMAND", slashCommand.isEmpty ? "(none)" : slashCommand),
+            ("COMMANDS_GUILD_ID", commandsGuildID ?? "(global)"),
         ]
         return lines.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
     }

@@ -145,3 +145,17 @@ public struct InteractionResponse: Encodable, Sendable, Equatable {
         InteractionResponse(type: .channelMessage, data: .init(content: text, flags: 64, allowedMentions: .init(repliedUser: false)))
     }
 }
+
+/// The body of an interaction webhook message: the edit of `@original`, or a follow-up.
+public struct InteractionMessage: Encodable, Sendable, Equatable {
+    public var content: String
+    /// Who it may ping: nobody named in the text (the person who asked is notified by Discord).
+    public var allowedMentions = MessageCreate.AllowedMentions(repliedUser: false)
+
+    public init(content: String) { self.content = content }
+
+    enum CodingKeys: String, CodingKey {
+        case content
+        case allowedMentions = "allowed_mentions"
+    }
+}

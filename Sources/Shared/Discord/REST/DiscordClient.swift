@@ -52,8 +52,8 @@ public struct DiscordClient: Sendable {
             if case .attempts(let limit) = retries, attempt >= limit { throw .gaveUp(route: endpoint.route, lastProblem) }
             attempt += 1
             var reservation: SharedRateLimiter.Reservation?
-            if let limiter, endpoint.countsGlobally || !endpoint.major.isEmpty {
-                guard let reserved = await limiter.acquire(route: endpoint.route, major: endpoint.major) else { break }
+            if let limiter {
+                guard let reserved = await limiter.acquire(route: endpoint.route, major: endpoint.major, countsGlobally: endpoint.countsGlobally) else { break }
                 reservation = reserved
             }
             let response: HTTPResponse

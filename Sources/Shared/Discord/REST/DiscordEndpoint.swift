@@ -182,6 +182,44 @@ extension DiscordEndpoint {
         )
     }
 
+    /// `PATCH /webhooks/{application.id}/{interaction.token}/messages/@original`: the deferred
+    /// response ("thinking...") becomes the answer.
+    public static func editOriginalResponse(applicationID: String, token: String, _ edit: some Encodable & Sendable) -> DiscordEndpoint {
+        DiscordEndpoint(
+            method: "PATCH", path: "/webhooks/\(applicationID)/\(token)/messages/@original",
+            route: "PATCH /webhooks/{application.id}/{interaction.token}/messages/@original", major: applicationID + "/" + token,
+            body: .json(edit), botAuthorization: false, countsGlobally: false
+        )
+    }
+
+    /// `POST /webhooks/{application.id}/{interaction.token}`: a follow-up message to an interaction.
+    public static func followUp(applicationID: String, token: String, _ message: some Encodable & Sendable) -> DiscordEndpoint {
+        DiscordEndpoint(
+            method: "POST", path: "/webhooks/\(applicationID)/\(token)?wait=true",
+            route: "POST /webhooks/{application.id}/{interaction.token}", major: applicationID + "/" + token,
+            body: .json(message), botAuthorization: false, countsGlobally: false
+        )
+    }
+
+    /// `GET /applications/{application.id}[/guilds/{guild.id}]/commands`.
+    public static func commands(applicationID: String, guildID: String? = nil) -> DiscordEndpoint {
+        let scope = guildID.map { "/guilds/\($0)" } ?? ""
+        return DiscordEndpoint(
+            method: "GET", path: "/applications/\(applicationID)\(scope)/commands",
+            route: "GET /applications/{application.id}" + (guildID == nil ? "" : "/guilds/{guild.id}") + "/commands", major: applicationID
+        )
+    }
+
+    /// `PUT /applications/{application.id}[/guilds/{guild.id}]/commands`: a bulk overwrite.
+    public static func overwriteCommands(applicationID: String, guildID: String? = nil, _ commands: some Encodable & Sendable) -> DiscordEndpoint {
+        let scope = guildID.map { "/guilds/\($0)" } ?? ""
+        return DiscordEndpoint(
+            method: "PUT", path: "/applications/\(applicationID)\(scope)/commands",
+            route: "PUT /applications/{application.id}" + (guildID == nil ? "" : "/guilds/{guild.id}") + "/commands", major: applicationID,
+            body: .json(commands)
+        )
+    }
+
     /// Percent-encodes a path segment: everything but unreserved characters (RFC 3986).
     static func percentEncoded(_ segment: String) -> String {
         var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))

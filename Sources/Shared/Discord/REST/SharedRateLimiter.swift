@@ -56,10 +56,12 @@ public struct SharedRateLimiter: Sendable {
     /// parameter `major` (the channel id) may be sent, and reserves it. Returns nil when
     /// cancelled. Redis trouble does not block posting (Discord's 429s still protect): then the
     /// reservation is empty.
-    public func acquire(route: String, major: String) async -> Reservation? {
+    /// - Parameter countsGlobally: false for routes outside the bot's global limit (interaction
+    ///   callbacks and interaction webhooks): only their bucket is counted.
+    public func acquire(route: String, major: String, countsGlobally: Bool = true) async -> Reservation? {
         while !Task.isCancelled {
             do {
-                switch try await attempt(route: route, major: major) {
+                switch try await attempt(route: route, major: major, countsGlobally: countsGlobally) {
                 case .reserved(let reservation): return reservation
                 case .wait(let milliseconds): try? await Task.sleep(for: .milliseconds(milliseconds))
                 }
@@ -77,7 +79,7 @@ public struct SharedRateLimiter: Sendable {
     }
 
     /// One attempt: reserves a request, or says how long to wait.
-    public func attempt(route: String, major: String) async throws(RedisError) -> Attempt {
+    public func attempt(route: String, major: String, countsGlobally: Bool = true) async throws(RedisError) -> Attempt {
         let bucket = try await bucketName(route)
         let now = Self.nowMilliseconds()
         let window = now / 600_000
@@ -87,7 +89,7 @@ public struct SharedRateLimiter: Sendable {
             keys: [keys.globalPause, keys.invalid(window: window), keys.invalidSpacing, keys.bucketState(bucket, major: major), bucketSent, keys.globalSent],
             arguments: [
                 RedisBytes(now), RedisBytes(settings.globalPerSecond), RedisBytes(settings.coldLimit), RedisBytes(settings.coldWindowMilliseconds),
-                RedisBytes(settings.invalidRequestGuard), RedisBytes((window + 1) * 600_000), RedisBytes(id),
+                RedisBytes(settings.invalidRequestGuard), RedisBytes((window + 1) * 600_000), RedisBytes(id), countsGlobally ? "1" : "0",
             ]
         ))
         if reply.array?.first?.string != nil { return .reserved(Reservation(id: id, bucketSent: bucketSent, bucket: bucket)) }
@@ -148,14 +150,14 @@ public struct SharedRateLimiter: Sendable {
 
     /// KEYS: global pause, this window's invalid-request count, invalid spacing, bucket state,
     /// bucket sends, global sends. ARGV: now, global limit, cold limit, cold window, invalid
-    /// guard, end of the invalid window, reservation id. Returns {id} when reserved, else the
-    /// milliseconds to wait.
+    /// guard, end of the invalid window, reservation id, whether the global limit applies ("1"
+    /// or "0"). Returns {id} when reserved, else the milliseconds to wait.
     static let acquireScript = LuaScript(keys: ["global pause", "invalid count", "invalid spacing", "bucket state", "bucket sent", "global sent"], """
     local now, globalLimit, coldLimit, coldWindow = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-    local guard, windowEnd, id = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
-    -- A global 429 pauses everything.
+    local guard, windowEnd, id, global = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8] == '1'
+    -- A global 429 pauses everything that counts globally.
     local paused = redis.call('PTTL', KEYS[1])
-    if paused > 0 then return paused end
+    if global and paused > 0 then return paused end
     -- Invalid requests: space requests out above the guard, stop above twice the guard.
     local invalid = tonumber(redis.call('GET', KEYS[2]) or '0')
     if invalid >= 2 * guard then return windowEnd - now end
@@ -180,13 +182,15 @@ public struct SharedRateLimiter: Sendable {
     -- The global limit over any sliding second. A request counts for 1005 ms after Discord
     -- answered it (record moves its time), so the trip there needs no margin; 5 ms covers clock
     -- granularity.
-    redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 1005)
-    if redis.call('ZCARD', KEYS[6]) >= globalLimit then
-        local oldest = redis.call('ZRANGE', KEYS[6], 0, 0, 'WITHSCORES')
-        return math.max(1, tonumber(oldest[2]) + 1005 - now)
+    if global then
+        redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 1005)
+        if redis.call('ZCARD', KEYS[6]) >= globalLimit then
+            local oldest = redis.call('ZRANGE', KEYS[6], 0, 0, 'WITHSCORES')
+            return math.max(1, tonumber(oldest[2]) + 1005 - now)
+        end
+        redis.call('ZADD', KEYS[6], now, id)
+        redis.call('PEXPIRE', KEYS[6], 2000)
     end
-    redis.call('ZADD', KEYS[6], now, id)
-    redis.call('PEXPIRE', KEYS[6], 2000)
     redis.call('ZADD', KEYS[5], now, id)
     redis.call('PEXPIRE', KEYS[5], span * 2)
     return {id}
