@@ -40,12 +40,12 @@ COPY Tests ./Tests
 # --static-swift-stdlib links the Swift runtime and Foundation into the binaries: the runtime
 # image needs no /usr/lib/swift libraries, only the C libraries below.
 RUN set -eu; \
-    for product in Ingest Dispatcher Replier; do \
+    for product in Ingest Dispatcher Replier Interactions; do \
         swift build -c release --static-swift-stdlib --product "$product"; \
     done; \
     bin_path="$(swift build -c release --static-swift-stdlib --show-bin-path)"; \
     mkdir -p /staging; \
-    for product in Ingest Dispatcher Replier; do \
+    for product in Ingest Dispatcher Replier Interactions; do \
         cp "$bin_path/$product" /staging/; \
         strip /staging/"$product"; \
     done
