@@ -24,6 +24,19 @@ struct ControlRoutes {
         let posts: [BotPost]
     }
 
+    private struct Interactions: Encodable {
+        let interactions: [InteractionSummary]
+    }
+
+    private struct Callbacks: Encodable {
+        let callbacks: [InteractionCallbackRecord]
+    }
+
+    private struct Expired: Encodable {
+        let id: Snowflake
+        let expired: Bool
+    }
+
     private struct PostCount: Encodable {
         let count: Int
     }
@@ -135,6 +148,25 @@ struct ControlRoutes {
                 throw DiscordAPIError.unknownChannel
             }
             return try Response.json(channel)
+        }
+
+        sim.post("interactions") { request, _ in
+            let body = try await request.decodeJSON(CreateInteractionRequest.self)
+            return try Response.json(try await world.createInteraction(body), status: .created)
+        }
+
+        sim.get("interactions") { _, _ in
+            try Response.json(Interactions(interactions: await world.interactionSummaries()))
+        }
+
+        sim.get("interactions/callbacks") { _, _ in
+            try Response.json(Callbacks(callbacks: await world.interactionCallbackLog()))
+        }
+
+        sim.post("interactions/{interactionId}/expire") { _, context in
+            let id = try context.parameters.require("interactionId")
+            guard await world.expireInteraction(id) else { throw DiscordAPIError.unknownInteraction }
+            return try Response.json(Expired(id: id, expired: true))
         }
 
         sim.get("stats") { _, _ in

@@ -212,13 +212,15 @@ struct Message: Encodable, Sendable {
     enum Kind: Int, Encodable, Sendable {
         case `default` = 0
         case reply = 19
+        case chatInputCommand = 20
     }
 
     let id: Snowflake
     let channelId: Snowflake
     let author: User
-    let content: String
+    var content: String
     let timestamp: String
+    var editedTimestamp: String?
     var tts = false
     var mentionEveryone = false
     var mentions: [User] = []
@@ -231,6 +233,12 @@ struct Message: Encodable, Sendable {
     var nonce: Nonce?
     var messageReference: MessageReference?
     var referencedMessage: Indirect<Message>?
+    /// Messages sent in answer to an interaction: the application, its webhook (both the
+    /// application id) and which interaction it answers.
+    var applicationId: Snowflake?
+    var webhookId: Snowflake?
+    var interactionMetadata: MessageInteractionMetadata?
+    var components: [JSONValue]?
 
     // Only on gateway dispatches: REST responses leave these out.
     var guildId: Snowflake?

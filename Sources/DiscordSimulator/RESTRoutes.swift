@@ -16,6 +16,9 @@ struct RESTRoutes {
         }
         // Uploaded files, at the `url` of their attachment; like Discord's CDN, no authentication.
         router.get("attachments/{channelId}/{attachmentId}/{filename}") { _, context in try await attachment(context) }
+        // Interaction callbacks and webhooks: authenticated by the interaction token, no global limit.
+        let interactions = InteractionRoutes(world: world)
+        interactions.registerTokenRoutes(on: router)
 
         let api = router.group("api/v10").add(middleware: BotAuthMiddleware(token: configuration.botToken))
         if configuration.globalLimit != nil {
@@ -33,6 +36,7 @@ struct RESTRoutes {
         api.get("guilds/{guildId}") { _, context in try await guild(context) }
         api.get("guilds/{guildId}/channels") { _, context in try await guildChannels(context) }
         api.post("guilds/{guildId}/channels") { request, context in try await createChannel(request, context) }
+        interactions.registerCommandRoutes(on: api)
     }
 
     private struct GatewayBot: Encodable {

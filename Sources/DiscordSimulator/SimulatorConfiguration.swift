@@ -27,6 +27,9 @@ struct SimulatorConfiguration: Sendable {
     /// Discord documents 25 MiB by default (more with boosts); 10 MiB keeps the simulator, which
     /// holds every upload in memory, small.
     var maxUploadBytes = 10 * 1024 * 1024
+    /// Seconds an interaction token stays valid for its webhook (follow-ups, `@original`);
+    /// Discord's is 15 minutes.
+    var interactionTokenTTL: TimeInterval = 15 * 60
 
     static let usage = """
         Usage: DiscordSimulator [options]
@@ -43,6 +46,8 @@ struct SimulatorConfiguration: Sendable {
                                       identify_violations in /_sim/stats (default 1)
           --max-upload-bytes N        bytes of files per message create; more is 413, code 40005
                                       (default 10485760)
+          --interaction-token-ttl S   seconds an interaction token is valid for follow-ups and
+                                      @original; later is 401, code 50027 (default 900)
         """
 
     struct ParseError: Error, CustomStringConvertible {
@@ -96,6 +101,12 @@ struct SimulatorConfiguration: Sendable {
                 configuration.maxConcurrency = try parsePositive(try value(for: argument), flag: argument)
             case "--max-upload-bytes":
                 configuration.maxUploadBytes = try parsePositive(try value(for: argument), flag: argument)
+            case "--interaction-token-ttl":
+                let raw = try value(for: argument)
+                guard let seconds = TimeInterval(raw), seconds > 0 else {
+                    throw ParseError(description: "\(argument) expects a positive number of seconds, got '\(raw)'")
+                }
+                configuration.interactionTokenTTL = seconds
             case "-h", "--help":
                 throw HelpRequested()
             default:

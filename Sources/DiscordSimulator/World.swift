@@ -3,15 +3,34 @@ import HTTPTypes
 import Logging
 
 /// A bot post as the control API reports it: the message's own fields plus `pinged` and
-/// `received_at_us`, when its create request arrived.
+/// `received_at_us`, when its create request arrived, and what interactions added: `kind`
+/// (`message` for channel posts, `original` for an interaction's original response,
+/// `followup` for follow-ups), `interaction_id`, and the edits made since (`edited`, `edits`).
 struct BotPost: Encodable, Sendable {
-    let message: Message
-    let pinged: Pinged
+    enum Kind: String, Encodable, Sendable {
+        case message, original, followup
+    }
+
+    struct Edit: Encodable, Sendable {
+        let content: String
+        let flags: Int
+        let atUs: Int64
+    }
+
+    var message: Message
+    var pinged: Pinged
     let receivedAtUs: Int64
+    var kind: Kind = .message
+    var interactionId: Snowflake?
+    var edits: [Edit] = []
 
     private enum CodingKeys: String, CodingKey {
         case pinged
         case receivedAtUs
+        case kind
+        case interactionId
+        case edited
+        case edits
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -19,6 +38,10 @@ struct BotPost: Encodable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(pinged, forKey: .pinged)
         try container.encode(receivedAtUs, forKey: .receivedAtUs)
+        try container.encode(kind, forKey: .kind)
+        try container.encodeIfPresent(interactionId, forKey: .interactionId)
+        try container.encode(edits.count, forKey: .edited)
+        try container.encode(edits, forKey: .edits)
     }
 }
 
@@ -79,6 +102,17 @@ struct SimulatorStats: Encodable, Sendable {
     /// IDENTIFYs Discord would have refused under `max_concurrency`; the simulator lets them
     /// through so that a test can assert this stays 0.
     var identifyViolations = 0
+    /// Interactions created through `POST /_sim/interactions`.
+    var interactionsCreated = 0
+    /// Callback requests that named a known interaction, accepted or not, and the accepted ones.
+    var interactionCallbacks = 0
+    var interactionCallbacksAccepted = 0
+    /// Requests to the interaction webhook routes (follow-ups, `@original`), any outcome.
+    var interactionWebhookRequests = 0
+    /// `PUT` bulk overwrites of application commands, global and guild, that were accepted,
+    /// and all that reached the route.
+    var commandPuts = 0
+    var commandPutRequests = 0
 }
 
 struct MessageCreateOutcome: Sendable {
@@ -113,18 +147,18 @@ actor World {
         let nonce: Nonce
     }
 
-    private let logger: Logger
+    let logger: Logger
     private var port: Int
     /// In id order, which is the order READY lists them in.
     private let guilds: [Guild]
-    private var channels: [Snowflake: Channel]
+    var channels: [Snowflake: Channel]
     /// Per channel, oldest first; since snowflakes only grow, that is also id order.
-    private var history: [Snowflake: [Message]] = [:]
-    private var posts: [BotPost] = []
+    var history: [Snowflake: [Message]] = [:]
+    var posts: [BotPost] = []
     /// The latest post per channel and nonce, as an index into `posts`, so `enforce_nonce`
     /// needs no scan of every post.
     private var postIndexByNonce: [NonceKey: Int] = [:]
-    private var stats = SimulatorStats()
+    var stats = SimulatorStats()
     /// Statuses to answer the next message creates with, before any real work.
     private var messageCreateFaults: [InjectedFault] = []
     /// Typing calls and reactions the bot made, for tests of the connector's feedback.
@@ -134,11 +168,15 @@ actor World {
     private var identifyLimiter: IdentifyLimiter
     /// Listed in stats even while they have no session.
     private let shardCount: Int
-    private var snowflakes = SnowflakeGenerator()
+    var snowflakes = SnowflakeGenerator()
     private var gateway = GatewaySessions()
     /// Uploaded files by attachment id, served at their `url` like Discord's CDN. Kept as long
     /// as the message history is: `reset()` keeps them, deleting the channel drops them.
     private var uploads: [Snowflake: StoredUpload] = [:]
+    /// Interactions created through `/_sim/interactions`, their callbacks and webhook messages,
+    /// and the registered application commands (World+Interactions.swift).
+    var interactions: InteractionState
+    let maxUploadBytes: Int
 
     init(configuration: SimulatorConfiguration, logger: Logger) {
         self.logger = logger
@@ -151,6 +189,8 @@ actor World {
         self.globalLimiter = configuration.globalLimit.map { RateLimiter(limit: $0, window: 1) }
         self.identifyLimiter = IdentifyLimiter(maxConcurrency: configuration.maxConcurrency)
         self.shardCount = configuration.shardCount
+        self.interactions = InteractionState(tokenLifetime: configuration.interactionTokenTTL)
+        self.maxUploadBytes = configuration.maxUploadBytes
     }
 
     // MARK: - Server
@@ -213,7 +253,7 @@ actor World {
 
     /// Binary search in a channel history, which is in id order: the first index whose numeric
     /// id satisfies `isAtOrPast`, which must be false and then true along the history.
-    private static func firstIndex(in messages: [Message], where isAtOrPast: (UInt64) -> Bool) -> Int {
+    static func firstIndex(in messages: [Message], where isAtOrPast: (UInt64) -> Bool) -> Int {
         var low = messages.startIndex
         var high = messages.endIndex
         while low < high {
@@ -557,6 +597,7 @@ actor World {
         rateLimiter?.reset()
         globalLimiter?.reset()
         identifyLimiter.reset()
+        interactions.resetRecords()
     }
 
     /// Sends a frame exactly as given (malformed on purpose, say) to every open connection.
@@ -653,7 +694,7 @@ actor World {
 
     // MARK: - Helpers
 
-    private func store(_ message: Message) {
+    func store(_ message: Message) {
         history[message.channelId, default: []].append(message)
         channels[message.channelId]?.lastMessageId = message.id
     }
@@ -665,7 +706,7 @@ actor World {
     }
 
     /// Gateway dispatches of guild messages carry `guild_id` and the author's `member`.
-    private func gatewayForm(of message: Message) -> Message {
+    func gatewayForm(of message: Message) -> Message {
         var form = message
         if let guildId = channels[message.channelId]?.guildId {
             form.guildId = guildId
@@ -692,7 +733,7 @@ actor World {
     }
 
     /// Encodes once for every session of the shard that receives `guildId`'s events.
-    private func broadcast(_ event: String, _ payload: some Encodable, guildId: Snowflake?) {
+    func broadcast(_ event: String, _ payload: some Encodable, guildId: Snowflake?) {
         do {
             gateway.broadcast(event, data: try JSONCoding.string(payload), guildId: guildId)
         } catch {

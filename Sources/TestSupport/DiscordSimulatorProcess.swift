@@ -109,9 +109,92 @@ public final class DiscordSimulatorProcess: Sendable {
         return id
     }
 
+    // MARK: Interactions
+
+    /// Creates an interaction as if a user ran a command (`type` 2) or used a component (3),
+    /// through `POST /_sim/interactions`. With `deliver: "gateway"` it is dispatched as
+    /// INTERACTION_CREATE; `"none"` only stores it.
+    public func createInteraction(
+        type: Int = 2,
+        channelID: String = World.general,
+        userID: String? = nil,
+        name: String? = "ask",
+        options: [[String: Any]]? = nil,
+        customID: String? = nil,
+        componentType: Int? = nil,
+        values: [String]? = nil,
+        messageID: String? = nil,
+        deliver: String = "gateway"
+    ) async throws -> SimulatedInteraction {
+        var body: [String: Any] = ["type": type, "channel_id": channelID, "deliver": deliver]
+        if let userID { body["user_id"] = userID }
+        if type == 2, let name { body["name"] = name }
+        if let options { body["options"] = options }
+        if let customID { body["custom_id"] = customID }
+        if let componentType { body["component_type"] = componentType }
+        if let values { body["values"] = values }
+        if let messageID { body["message_id"] = messageID }
+        let response = try await control("POST", "/_sim/interactions", body: body)
+        guard response.status == 201 else {
+            throw TestSupportError("createInteraction failed: \(response.status) \(response.bodyText)")
+        }
+        return try JSON.decode(SimulatedInteraction.self, from: response.body)
+    }
+
+    /// Every callback request that named a known interaction, accepted or not, in arrival order.
+    public func interactionCallbacks() async throws -> [SimulatedInteractionCallback] {
+        struct Callbacks: Decodable { var callbacks: [SimulatedInteractionCallback] }
+        return try JSON.decode(Callbacks.self, from: try await control("GET", "/_sim/interactions/callbacks").body).callbacks
+    }
+
+    /// Expires an interaction's token at once: its webhook answers 401, code 50027.
+    public func expireInteraction(_ id: String) async throws {
+        let response = try await control("POST", "/_sim/interactions/\(id)/expire")
+        guard response.status == 200 else {
+            throw TestSupportError("expireInteraction failed: \(response.status) \(response.bodyText)")
+        }
+    }
+
     public func control(_ method: String, _ path: String, body: [String: Any]? = nil) async throws -> HTTPResponse {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
         return try await http.request(method: method, url: "http://127.0.0.1:\(port)" + path, body: data.map(HTTPBody.json))
+    }
+}
+
+/// `POST /_sim/interactions`' answer: the interaction's id and token, the object as Discord
+/// sends it, and when it was created and dispatched (`nil` for `deliver: "none"`).
+public struct SimulatedInteraction: Decodable, Sendable {
+    public var id: String
+    public var token: String
+    public var interaction: JSONValue
+    public var createdAtMicros: Int
+    public var dispatchedAtMicros: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case id, token, interaction
+        case createdAtMicros = "created_at_us"
+        case dispatchedAtMicros = "dispatched_at_us"
+    }
+}
+
+/// One callback request for a known interaction, as the simulator recorded it.
+public struct SimulatedInteractionCallback: Decodable, Sendable {
+    public var interactionID: String
+    /// The callback type of the body (`nil` if it had none).
+    public var type: Int?
+    public var receivedAtMicros: Int
+    /// From the interaction's creation to this request.
+    public var latencyMicros: Int
+    public var accepted: Bool
+    public var status: Int
+    /// Discord's JSON error code when rejected.
+    public var code: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case type, accepted, status, code
+        case interactionID = "interaction_id"
+        case receivedAtMicros = "received_at_us"
+        case latencyMicros = "latency_us"
     }
 }
 
@@ -127,6 +210,25 @@ public struct SimulatedPost: Decodable, Sendable {
     public var receivedAtMicros: Int?
     /// Files uploaded with the post (multipart creates), in `files[n]` order.
     public var attachments: [SimulatedAttachment]
+    /// `message` (a channel post), `original` (an interaction's original response) or `followup`.
+    public var kind: String
+    /// The interaction the post answers, if any.
+    public var interactionID: String?
+    /// Message flags (64 ephemeral, 128 loading) as they are now, after any edits.
+    public var flags: Int
+    /// Edits since creation (webhook PATCH, type 7 callbacks), oldest first.
+    public var edits: [Edit]
+    public var edited: Int { edits.count }
+
+    public struct Edit: Decodable, Sendable {
+        public var content: String
+        public var flags: Int
+        public var atMicros: Int
+        enum CodingKeys: String, CodingKey {
+            case content, flags
+            case atMicros = "at_us"
+        }
+    }
 
     public struct Reference: Decodable, Sendable {
         public var messageID: String?
@@ -140,7 +242,8 @@ public struct SimulatedPost: Decodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, content, nonce, pinged, attachments
+        case id, content, nonce, pinged, attachments, kind, flags, edits
+        case interactionID = "interaction_id"
         case channelID = "channel_id"
         case receivedAtMicros = "received_at_us"
         case messageReference = "message_reference"
@@ -156,6 +259,10 @@ public struct SimulatedPost: Decodable, Sendable {
         pinged = try container.decode(Pinged.self, forKey: .pinged)
         receivedAtMicros = try container.decodeIfPresent(Int.self, forKey: .receivedAtMicros)
         attachments = try container.decodeIfPresent([SimulatedAttachment].self, forKey: .attachments) ?? []
+        kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? "message"
+        interactionID = try container.decodeIfPresent(String.self, forKey: .interactionID)
+        flags = try container.decodeIfPresent(Int.self, forKey: .flags) ?? 0
+        edits = try container.decodeIfPresent([Edit].self, forKey: .edits) ?? []
     }
 }
 
