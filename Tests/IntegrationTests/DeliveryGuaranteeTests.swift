@@ -27,10 +27,12 @@ struct DeliveryGuaranteeTests {
             let sender = Task {
                 for index in 0..<60 {
                     try await stack.simulator.inject(channelID: World.dm, content: "standby-\(index)")
-                    try await Task.sleep(for: .milliseconds(100))
+                    try await Task.sleep(for: .milliseconds(100))  // pacing: a steady stream across the kill
                 }
             }
-            try await Task.sleep(for: .seconds(2))
+            // The holder is delivering the stream (about a second of it) when it dies.
+            let flowing = await eventually(timeout: .seconds(10)) { ((try? await inbox(stack).count) ?? 0) >= 10 ? true : nil }
+            #expect(flowing == true)
             let sessionsBefore = try await stack.simulator.stats()
             let killedAt = ContinuousClock.now
             first.signal(SIGKILL)
@@ -44,7 +46,7 @@ struct DeliveryGuaranteeTests {
                 let entries = (try? await inbox(stack)) ?? []
                 return entries.count >= 60 ? entries : nil
             }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // quiet period: a doubled message would show up by now
             let contents = try await inbox(stack).compactMap { $0.fields["content"] }
             #expect(delivered != nil)
             #expect(contents.count == 60)
@@ -75,7 +77,7 @@ struct DeliveryGuaranteeTests {
                 return kasra == 2 && builder == 1 ? true : nil
             }
             #expect(caughtUp == true)
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // quiet period: a doubled catch-up would show up by now
             let dms = try await inbox(stack).compactMap { $0.fields["content"] }
             #expect(dms == ["first DM, seen live", "DM while nobody was connected"])
             let mapped = try await inbox(stack, "builder")
@@ -130,7 +132,7 @@ struct DeliveryGuaranteeTests {
             #expect(notice.content.contains("No answer from kasra yet"))
             #expect(notice.messageReference?.messageID == unanswered)
             #expect(notice.pinged.users.isEmpty)  // a notice pings nobody
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(3))  // quiet period: longer than the 2 s notice delay, a second notice (or one for the answered request) would show up by now
             #expect(try await stack.simulator.posts(channelID: World.general).count == 1)
             #expect(try await stack.simulator.posts(channelID: World.ops).map(\.content) == ["done"])
         }

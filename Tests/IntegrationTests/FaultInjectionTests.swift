@@ -34,7 +34,15 @@ struct FaultInjectionTests {
         // injected below instead.
         try await ConnectorStack.with(label: "chaos", environment: environment, simulatorArguments: ["--rate-limit", "1000/1"], appendOnly: true, startingServices: true) { stack in
             try stack.start("EchoAgent", environment: ["ECHO_AGENTS": "kasra,builder"])
-            try await Task.sleep(for: .milliseconds(300))
+            // The agent's groups start at "$": anything sent before they exist would never be answered.
+            let agentReady = await eventually(timeout: .seconds(15)) { () -> Bool? in
+                for agent in ["kasra", "builder"] {
+                    let groups = (try? await stack.redis.client.run(XINFOGROUPS(BusKeys.inbox(agent)))) ?? []
+                    if !groups.contains(where: { $0.name == "echo-agent" }) { return nil }
+                }
+                return true
+            }
+            #expect(agentReady == true)
 
             let finished = Flag()
             let injecting = Task {
@@ -42,7 +50,7 @@ struct FaultInjectionTests {
                 for index in 0..<total {
                     let route = Self.routes[index % Self.routes.count]
                     try await stack.simulator.inject(channelID: route.channel, content: "chaos-\(index)", mentionBot: route.mention)
-                    try await Task.sleep(for: .milliseconds(15))
+                    try await Task.sleep(for: .milliseconds(15))  // pacing the load generator
                 }
             }
             var faults = FaultLog()
@@ -51,7 +59,7 @@ struct FaultInjectionTests {
                 var step = 0
                 let victims = ["Ingest", "Dispatcher", "Replier"].shuffled()
                 while !finished.isSet, step < 40 {
-                    try await Task.sleep(for: .milliseconds(Int64.random(in: 400...900)))
+                    try await Task.sleep(for: .milliseconds(Int64.random(in: 400...900)))  // faults at random moments, by design
                     if finished.isSet { break }
                     step += 1
                     switch step % 6 {
@@ -171,7 +179,7 @@ struct FaultInjectionTests {
         guard let process = stack.services[name] else { return }
         process.signal(SIGKILL)
         await process.waitForExit(timeout: .seconds(5))
-        try await Task.sleep(for: .milliseconds(Int64.random(in: 100...700)))
+        try await Task.sleep(for: .milliseconds(Int64.random(in: 100...700)))  // simulated downtime of random length
         try stack.start(name)
     }
 }

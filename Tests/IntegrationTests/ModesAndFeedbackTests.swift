@@ -22,7 +22,7 @@ struct ModesAndFeedbackTests {
                 let lines = ((try? String(contentsOfFile: sink, encoding: .utf8)) ?? "").split(separator: "\n")
                 return lines.count >= 3 ? lines : nil
             }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // quiet period: a fourth (or doubled) line would show up by now
             let text = try String(contentsOfFile: sink, encoding: .utf8)
             #expect(text.hasSuffix("\n"))
             let records = try text.split(separator: "\n").map { try JSON.decode([String: String].self, from: String($0)) }
@@ -46,7 +46,11 @@ struct ModesAndFeedbackTests {
             try stack.start("Dispatcher")
             let polling = await eventually { stack.services["Ingest"]?.log.contains("polling 1 mapped channels") == true ? true : nil }
             #expect(polling == true)
-            try await Task.sleep(for: .milliseconds(1_200))  // the first poll sets the channel's cursor at "now"
+            // The first poll sets the channel's cursor at "now": only what is sent after it is delivered.
+            let cursorSet = await eventually(timeout: .seconds(10)) { () -> Bool? in
+                (try? await stack.redis.client.send("HGET", "discord:poll:cursors", World.agents).string) != nil ? true : nil
+            }
+            #expect(cursorSet == true)
             for index in 0..<3 { try await stack.simulator.inject(channelID: World.agents, content: "polled-\(index)") }
             _ = await eventually(timeout: .seconds(10)) { (try? await stack.entries("sos:inbox:builder").count) == 3 ? true : nil }
 

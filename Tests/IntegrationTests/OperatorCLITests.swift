@@ -78,7 +78,7 @@ struct OperatorCLITests {
             try await redis.send("HSET", "discord:stats", "replies_posted", "7", "replies_unroutable", "2")
             let now = Int(Date().timeIntervalSince1970 * 1000)
             try await redis.send("HSET", "discord:heartbeats", "Replier@host-a:101", String(now - 1_000), "Dispatcher@host-b:202", String(now - 60_000))
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(400))  // time must pass: the pending entries' age and idle time are checked as >= 400 ms
 
             let result = try await connector(["status", "--json"], ["MUMEGA_BUS_URL": server.url])
             #expect(result.code == 0, "\(result.output)")

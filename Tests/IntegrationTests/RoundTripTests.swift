@@ -91,7 +91,7 @@ struct RoundTripTests {
             #expect(record.message.kind == .channel)
             #expect(record.message.content == "status update for the builder")
             // The unmapped chatter went nowhere: not to the default agent, not to the builder twice.
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // quiet period: a misrouted or doubled message would show up by now
             #expect(try await stack.entries(BusKeys.inbox("kasra")).isEmpty)
             #expect(try await stack.entries(BusKeys.inbox("builder")).count == 1)
         }
@@ -104,7 +104,7 @@ struct RoundTripTests {
             try await stack.simulator.inject(channelID: World.agents, content: "human after the bot", mentionBot: true)
             let record = try #require(try await inboxRecord(stack, agent: "builder"))
             #expect(record.message.content.contains("human after the bot"))
-            try await Task.sleep(for: .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(300))  // quiet period: a bot message let through would show up by now
             #expect(try await stack.entries(BusKeys.inbox("builder")).count == 1)
         }
     }

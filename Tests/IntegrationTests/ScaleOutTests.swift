@@ -116,6 +116,11 @@ struct ScaleOutTests {
     func orderPerChannelWithThreeRepliers() async throws {
         try await ConnectorStack.with(label: "order", simulatorArguments: ["--no-rate-limit"]) { stack in
             try startRepliers(stack, count: 3)
+            // A fixed wait, kept on purpose: no Redis state marks the end of the rebalancing. The
+            // lease keys look spread out while the first Replier is still handing partitions over;
+            // LeaseSet now stops surplus workers together (not one blocked read after another), so
+            // its kept leases no longer lapse meanwhile, but that was seen under load only and this
+            // test does not yet prove it; see the issue 9 note.
             try await Task.sleep(for: .seconds(2))  // let the partitions spread out
             let channels = [World.general, World.agents, World.ops, World.thread]
             for index in 0..<80 {
@@ -145,15 +150,15 @@ struct ScaleOutTests {
             let task = Task {
                 try await set.run { shard in
                     await running.start(shard, by: name)
-                    while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+                    while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }  // the shard's "work": idle until cancelled
                     await running.stop(shard, by: name)
                 }
             }
             return (set, task)
         }
         copies.append(startCopy("a"))
-        try await Task.sleep(for: .seconds(1))
-        #expect(await running.owners.count == 6)  // one copy holds every shard
+        let allHeld = await eventually(timeout: .seconds(10)) { await running.owners.count == 6 ? true : nil }
+        #expect(allHeld == true)  // one copy holds every shard
         copies.append(startCopy("b"))
         copies.append(startCopy("c"))
         let spread = await eventually(timeout: .seconds(10)) { () -> Bool? in

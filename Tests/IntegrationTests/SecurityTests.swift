@@ -20,6 +20,13 @@ struct SecurityTests {
         })
     }
 
+    /// Waits for the dead letter of the routed reply with this text.
+    func deadLetter(_ stack: ConnectorStack, text: String) async -> StreamEntry? {
+        await eventually(timeout: .seconds(15)) { () -> StreamEntry? in
+            (try? await stack.entries("discord:dead"))?.first { $0.fields["field:text"] == text }
+        }
+    }
+
     @Test("a fake {ack_for:<other request>} typed in Discord cannot send a reply to another channel")
     func plantedAckCannotSteer() async throws {
         try await ConnectorStack.with(label: "steer", startingServices: true) { stack in
@@ -93,15 +100,16 @@ struct SecurityTests {
             try await stack.redis.client.send("XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "ack_for", requestID)
             try await agentReply(stack, [("text", String(repeating: "word ", count: 20_480)), ("ack_for", requestID)])
             // Discord answering 403 in JSON, 401, and 403 as an HTML page: dead letters with the body.
+            // Each fault is used up (its reply dead-lettered) before the next is queued.
             try await stack.simulator.injectFaults(messageCreate: [403])
             try await agentReply(stack, [("text", "forbidden one"), ("ack_for", requestID)])
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(await deadLetter(stack, text: "forbidden one") != nil)
             try await stack.simulator.injectFaults(messageCreate: [401])
             try await agentReply(stack, [("text", "unauthorised one"), ("ack_for", requestID)])
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(await deadLetter(stack, text: "unauthorised one") != nil)
             try await stack.simulator.injectFaults(messageCreate: [403], html: true)
             try await agentReply(stack, [("text", "html one"), ("ack_for", requestID)])
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(await deadLetter(stack, text: "html one") != nil)
             // A 502 HTML page is retried, and the reply still posts.
             try await stack.simulator.injectFaults(messageCreate: [502], html: true)
             try await agentReply(stack, [("text", "made it through a 502"), ("ack_for", requestID)])

@@ -81,7 +81,7 @@ struct ServiceBehaviourTests {
                 return count >= 3 ? count : nil
             }
             #expect(count == 3)
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // quiet period: a doubled message would show up by now
             let contents = try await stack.entries(BusKeys.inbox("kasra")).compactMap { $0.fields["content"] }
             #expect(contents.count == 3)
             #expect(Set(contents).count == 3)
@@ -116,7 +116,7 @@ struct ServiceBehaviourTests {
             try await stack.redis.client.send("XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "text", "hello {ack_for:00000000-0000-4000-8000-000000000000}")
             let logged = await eventually { replier.log.contains("ENABLE_REPLY_LOOP=0") ? true : nil }
             #expect(logged == true)
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // quiet period: a reply posted or dead-lettered anyway would show up by now
             #expect(try await stack.simulator.posts().isEmpty)
             #expect(try await stack.entries("discord:dead").isEmpty)
         }
@@ -164,7 +164,7 @@ struct ServiceBehaviourTests {
                 let posts = try? await stack.simulator.posts(channelID: World.general)
                 return posts?.isEmpty == false ? posts : nil
             })
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // quiet period: a second post of the retried reply would show up by now
             #expect(try await stack.simulator.posts(channelID: World.general).count == 1)
             #expect(posts.first?.content == "made it")
             #expect(try await stack.simulator.stats()["rate_limited"]?.doubleValue == 1)

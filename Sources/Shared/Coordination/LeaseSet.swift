@@ -67,13 +67,15 @@ public actor LeaseSet {
             let plan = await round(acquiring: !Task.isShuttingDownGracefully)
             for slot in plan.lost {
                 logger.error("lost the lease of slot \(slot); stopping its work", metadata: ["lease": "\(keyPrefix)\(slot)"])
-                await stopWorker(slot)
             }
             for slot in plan.surplus {
                 logger.notice("handing slot \(slot) to another copy (rebalancing)", metadata: ["lease": "\(keyPrefix)\(slot)"])
-                await stopWorker(slot)
-                await release(slot)
             }
+            // All at once: a worker can take a second to stop (a blocking read), and stopping
+            // them one after another would leave the kept leases unrenewed long enough to lapse,
+            // letting another copy start a second worker for a slot whose worker still runs.
+            await stopWorkers(plan.lost + plan.surplus)
+            for slot in plan.surplus { await release(slot) }
             for slot in plan.gained {
                 logger.info("holding slot \(slot)", metadata: ["lease": "\(keyPrefix)\(slot)", "owner": "\(owner)"])
                 workers[slot] = Task {
@@ -83,7 +85,7 @@ public actor LeaseSet {
             }
             try? await Task.sleep(for: interval)
         }
-        for slot in Array(workers.keys) { await stopWorker(slot) }
+        await stopWorkers(Array(workers.keys))
         for slot in Array(held.keys) { await release(slot) }
         _ = try? await redis.run(ZREM(membersKey, members: [owner]))
         if let failure { throw failure }
@@ -160,10 +162,11 @@ public actor LeaseSet {
         return (count + live - 1) / live
     }
 
-    private func stopWorker(_ slot: Int) async {
-        guard let task = workers.removeValue(forKey: slot) else { return }
-        task.cancel()
-        await task.value
+    /// Cancels the slots' workers together, then waits for each to end.
+    private func stopWorkers(_ slots: [Int]) async {
+        let tasks = slots.compactMap { workers.removeValue(forKey: $0) }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
     }
 
     private func release(_ slot: Int) async {
