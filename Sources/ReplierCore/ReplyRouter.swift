@@ -152,17 +152,13 @@ struct RoutedReply: Sendable, Equatable {
         replyTo = fields["reply_to"] ?? ""
         requestID = fields["request_id"] ?? ""
         self.text = text
-        if let application = fields["application_id"], let token = fields["interaction_token"], let expires = fields["interaction_expires_ms"].flatMap({ Int($0) }) {
-            interaction = .init(applicationID: application, token: token, expiresAtMilliseconds: expires)
-            editsOriginal = fields["edits_original"] == "1"
-        }
+        interaction = PendingContext.InteractionReply(fields: fields)
+        editsOriginal = interaction != nil && fields["edits_original"] == "1"
     }
 
     var fields: [(String, String)] {
         [("source_entry", sourceEntry), ("from", from), ("channel_id", channelID), ("reply_to", replyTo), ("request_id", requestID), ("text", text)]
-            + (interaction.map {
-                [("application_id", $0.applicationID), ("interaction_token", $0.token), ("interaction_expires_ms", String($0.expiresAtMilliseconds)), ("edits_original", editsOriginal ? "1" : "0")]
-            } ?? [])
+            + (interaction.map { $0.fields + [("edits_original", editsOriginal ? "1" : "0")] } ?? [])
     }
 
     /// The partition of a channel: FNV-1a of its id, stable across processes and restarts.

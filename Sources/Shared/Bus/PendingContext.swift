@@ -24,6 +24,18 @@ public struct PendingContext: StreamRecord {
             self.token = token
             self.expiresAtMilliseconds = expiresAtMilliseconds
         }
+
+        /// Its fields, in the pending context and on a routed reply alike.
+        public var fields: [(String, String)] {
+            [("application_id", applicationID), ("interaction_token", token), ("interaction_expires_ms", String(expiresAtMilliseconds))]
+        }
+
+        /// Read back from those fields; nil when a record has none (not an interaction).
+        public init?(fields: StreamFields) {
+            guard let application = fields["application_id"], let token = fields["interaction_token"],
+                  let expires = fields["interaction_expires_ms"].flatMap({ Int($0) }) else { return nil }
+            self.init(applicationID: application, token: token, expiresAtMilliseconds: expires)
+        }
     }
 
     public init(_ message: InboundMessage) {
@@ -45,7 +57,7 @@ public struct PendingContext: StreamRecord {
             ("channel_id", channelID), ("thread_id", threadID), ("message_id", messageID),
             ("author_id", authorID),
         ] + (agent.isEmpty ? [] : [("agent", agent)])
-            + (interaction.map { [("application_id", $0.applicationID), ("interaction_token", $0.token), ("interaction_expires_ms", String($0.expiresAtMilliseconds))] } ?? [])
+            + (interaction?.fields ?? [])
     }
 
     public init(fields: StreamFields) throws(RecordError) {
@@ -59,8 +71,6 @@ public struct PendingContext: StreamRecord {
         messageID = try fields.required("message_id", in: name)
         authorID = fields["author_id"] ?? ""
         agent = fields["agent"] ?? ""
-        if let application = fields["application_id"], let token = fields["interaction_token"], let expires = fields["interaction_expires_ms"].flatMap({ Int($0) }) {
-            interaction = InteractionReply(applicationID: application, token: token, expiresAtMilliseconds: expires)
-        }
+        interaction = InteractionReply(fields: fields)
     }
 }

@@ -7,10 +7,10 @@ import Foundation
 /// A block only routes a reply when this connector signed it, so text typed by a human or
 /// invented by an agent cannot steer a reply into another conversation.
 public struct CtxSigner: Sendable {
-    private let keyBytes: Data
+    private let mac: HMACTag
 
     public init(key: String) {
-        self.keyBytes = Data(key.utf8)
+        self.mac = HMACTag(key: key, length: 16)
     }
 
     /// The single line `[ctx:<token>]` for a request.
@@ -22,21 +22,11 @@ public struct CtxSigner: Sendable {
     public func verify(_ token: String) -> String? {
         guard let dot = token.lastIndex(of: ".") else { return nil }
         let requestID = String(token[..<dot]).lowercased()
-        let presented = Data(token[token.index(after: dot)...].utf8)
-        let expected = Data(tag(for: requestID).utf8)
-        guard presented.count == expected.count else { return nil }
-        // Constant-time comparison: no early exit on the first differing byte.
-        var difference: UInt8 = 0
-        for (a, b) in zip(presented, expected) { difference |= a ^ b }
-        return difference == 0 ? requestID : nil
+        return mac.matches(token[token.index(after: dot)...], for: "ctx1:\(requestID)") ? requestID : nil
     }
 
     private func tag(for requestID: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("ctx1:\(requestID)".utf8), using: SymmetricKey(data: keyBytes))
-        return Data(mac.prefix(16)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        mac.tag("ctx1:\(requestID)")
     }
 
     /// A new random key, for development when `CTX_SIGNING_KEY` is not set.

@@ -8,10 +8,10 @@ import Foundation
 /// reaches no agent; the agent's own `custom_id` is looked up in the request's pending context.
 /// At most 64 characters, well within Discord's 100.
 public struct ComponentIDSigner: Sendable {
-    private let keyBytes: Data
+    private let mac: HMACTag
 
     public init(key: String) {
-        self.keyBytes = Data(key.utf8)
+        self.mac = HMACTag(key: key, length: 12)
     }
 
     public struct Target: Sendable, Equatable {
@@ -33,22 +33,13 @@ public struct ComponentIDSigner: Sendable {
     public func verify(_ customID: String) -> Target? {
         guard customID.utf8.count <= 100, let colon = customID.lastIndex(of: ":") else { return nil }
         let body = String(customID[..<colon])
-        let presented = Array(customID[customID.index(after: colon)...].utf8)
-        let expected = Array(tag(body).utf8)
-        guard presented.count == expected.count else { return nil }
-        var difference: UInt8 = 0
-        for (a, b) in zip(presented, expected) { difference |= a ^ b }
-        guard difference == 0 else { return nil }
+        guard mac.matches(customID[customID.index(after: colon)...], for: "cid1:\(body)") else { return nil }
         let parts = body.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "c1", let index = Int(parts[2]), index >= 0 else { return nil }
         return Target(requestID: String(parts[1]), index: index)
     }
 
     private func tag(_ body: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("cid1:\(body)".utf8), using: SymmetricKey(data: keyBytes))
-        return Data(mac.prefix(12)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        mac.tag("cid1:\(body)")
     }
 }
