@@ -20,9 +20,11 @@ actor InboundEventHandler {
     /// Answers interactions. Without the shared limiter: a callback is one request per
     /// interaction, outside the global limit, and must not wait on Redis (3-second deadline).
     private let callbacks: DiscordClient
+    private let ledger: InteractionLedger
 
-    init(botUserID: String, config: ConnectorConfig, acceptor: InboundAcceptor, stats: BusStats, directory: ChannelDirectory, lastAlive: Date?, catchUpRequests: AsyncStream<Date>.Continuation?, callbacks: DiscordClient, logger: Logger) {
-        self.intake = InteractionIntake(config: config)
+    init(botUserID: String, config: ConnectorConfig, signingKey: String?, acceptor: InboundAcceptor, stats: BusStats, directory: ChannelDirectory, lastAlive: Date?, catchUpRequests: AsyncStream<Date>.Continuation?, callbacks: DiscordClient, logger: Logger) {
+        self.intake = InteractionIntake(config: config, signingKey: signingKey)
+        self.ledger = InteractionLedger(stats: stats)
         self.callbacks = callbacks
         self.policy = TriggerPolicy(botUserID: botUserID, router: config.router, allowlist: config.allowlist)
         self.acceptor = acceptor
@@ -124,31 +126,49 @@ actor InboundEventHandler {
     /// the event (its sequence was not committed), the repeated callback is refused as already
     /// acknowledged, and the write happens then.
     func accept(interaction: Interaction) async -> Bool {
-        let type = interaction.kind == .messageComponent ? "component" : (interaction.kind == .applicationCommand ? "command" : "other")
+        let received = ContinuousClock.now
+        let type = InteractionLedger.typeName(interaction)
         let decision = intake.decide(interaction)
-        let response: InteractionResponse
-        switch decision {
-        case .pong: return true  // PINGs come to HTTP endpoints only
-        case .refuse(let text):
-            logger.info("refused interaction \(interaction.id): \(text)")
-            response = .ephemeral(text)
-        case .accept:
-            response = .deferred
-        }
-        let started = ContinuousClock.now
+        if case .pong = decision { return true }  // PINGs come to HTTP endpoints only
+        if case .refuse(let text) = decision { logger.info("refused interaction \(interaction.id): \(text)") }
+        let outcome: InteractionLedger.Outcome
         do {
-            _ = try await callbacks.perform(.interactionCallback(id: interaction.id, token: interaction.token, response), retries: .attempts(2))
-            ConnectorMetrics.interactions(type: type, outcome: response.type == .deferredChannelMessage ? "deferred" : "refused").increment()
-            logger.debug("answered interaction \(interaction.id) in \(ContinuousClock.now - started)")
+            _ = try await callbacks.perform(.interactionCallback(id: interaction.id, token: interaction.token, decision.response), retries: .attempts(2))
+            outcome = if case .refuse = decision { .refused } else { .deferred }
         } catch {
-            if case .rejected(let refusal) = error, refusal.code == 40060 {
+            switch error {
+            case .rejected(let refusal) where refusal.code == 40060:
                 logger.info("interaction \(interaction.id) was already acknowledged (a replayed event)")
-            } else {
-                ConnectorMetrics.interactions(type: type, outcome: "failed").increment()
+                outcome = .deferred
+            case .rejected(let refusal) where refusal.code == 10062:
+                logger.warning("interaction \(interaction.id) was answered after Discord's deadline: \(refusal)")
+                outcome = .late
+            default:
                 logger.warning("cannot answer interaction \(interaction.id): \(error)")
+                outcome = .failed
             }
         }
-        guard case .accept(let message, let reply) = decision else { return true }
-        return await acceptor.accept(message, cursorChannel: nil, interaction: reply) != .stopped
+        let answeredIn = ContinuousClock.now - received
+        logger.debug("answered interaction \(interaction.id) in \(answeredIn)")
+        switch decision {
+        case .pong, .refuse:
+            await ledger.record(type: type, outcome: outcome, answeredIn: answeredIn)
+            return true
+        case .accept(let message, let reply):
+            await ledger.record(type: type, outcome: outcome, answeredIn: answeredIn)
+            return await acceptor.accept(message, cursorChannel: nil, interaction: reply) != .stopped
+        case .click(let click):
+            let written = await acceptor.accept(click: click)
+            if written == .expired {
+                await ledger.record(type: type, outcome: .expired, answeredIn: answeredIn)
+                _ = try? await callbacks.perform(.followUp(applicationID: interaction.applicationID, token: interaction.token, InteractionMessage.ephemeral(Self.expiredComponents)), retries: .attempts(2))
+            } else {
+                await ledger.record(type: type, outcome: outcome, answeredIn: answeredIn)
+            }
+            return written != .stopped
+        }
     }
+
+    /// What a person is told who clicks a button whose set expired.
+    static let expiredComponents = "These buttons have expired: the agent is no longer waiting for an answer here."
 }

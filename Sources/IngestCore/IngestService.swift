@@ -40,6 +40,8 @@ public struct IngestService: Service, CustomStringConvertible {
         guard let botUser = try await startupCall("identifying the bot user", { () throws(DiscordFailure) in try await discord.perform(.currentUser, as: DiscordUser.self) }) else { return }
         logger.info("bot user is \(botUser.username) (\(botUser.id)), token \(redacted(token))")
         await registerCommands(discord, applicationID: botUser.id)
+        // The key that signs ctx blocks also signs component ids: clicks are verified with it.
+        guard let signingKey = try await CtxSigner.resolveKey(config: config, redis: redis, keys: keys, logger: logger) else { return }
         guard let gatewayBot = try await startupCall("asking for the gateway URL", { () throws(DiscordFailure) in try await discord.perform(.gatewayBot, as: GatewayBot.self) }) else { return }
         let gatewayURL = config.gatewayURL ?? gatewayBot.url
         let maxConcurrency = max(1, gatewayBot.sessionStartLimit?.maxConcurrency ?? 1)
@@ -67,7 +69,7 @@ public struct IngestService: Service, CustomStringConvertible {
             )
             try await poller.run { _ in
                 let handler = InboundEventHandler(
-                    botUserID: botUser.id, config: config, acceptor: acceptor, stats: stats, directory: directory,
+                    botUserID: botUser.id, config: config, signingKey: signingKey, acceptor: acceptor, stats: stats, directory: directory,
                     lastAlive: nil, catchUpRequests: nil, callbacks: callbacks, logger: logger
                 )
                 let polling = PollingInbound(
@@ -89,7 +91,7 @@ public struct IngestService: Service, CustomStringConvertible {
             let store = RedisSessionStore(redis: redis, key: keys.gatewaySession(shard: shard), logger: logger)
             let (catchUpRequests, requestCatchUp) = AsyncStream.makeStream(of: Date.self, bufferingPolicy: .bufferingNewest(1))
             let handler = InboundEventHandler(
-                botUserID: botUser.id, config: config, acceptor: acceptor, stats: stats, directory: directory,
+                botUserID: botUser.id, config: config, signingKey: signingKey, acceptor: acceptor, stats: stats, directory: directory,
                 lastAlive: await store.lastAlive(), catchUpRequests: requestCatchUp, callbacks: callbacks, logger: logger
             )
             let gateway = GatewayClient(

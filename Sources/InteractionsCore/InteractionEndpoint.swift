@@ -21,13 +21,15 @@ public struct InteractionEndpoint: Sendable {
     let intake: InteractionIntake
     let acceptor: InboundAcceptor
     let writeDeadline: Duration
+    let ledger: InteractionLedger
     let logger: Logger
 
     /// The largest body accepted (Discord's interactions are a few KiB; resolved data can add some).
     public static let maxBodyBytes = 256 * 1024
 
-    public init(signature: InteractionSignature, intake: InteractionIntake, acceptor: InboundAcceptor, writeDeadline: Duration = .milliseconds(2_000), logger: Logger) {
+    public init(signature: InteractionSignature, intake: InteractionIntake, acceptor: InboundAcceptor, writeDeadline: Duration = .milliseconds(2_000), ledger: InteractionLedger, logger: Logger) {
         self.signature = signature
+        self.ledger = ledger
         self.intake = intake
         self.acceptor = acceptor
         self.writeDeadline = writeDeadline
@@ -35,10 +37,11 @@ public struct InteractionEndpoint: Sendable {
     }
 
     public func handle(body: Data, signatureHeader: String?, timestampHeader: String?) async -> Reply {
+        let received = ContinuousClock.now
         do {
             try signature.verify(signature: signatureHeader, timestamp: timestampHeader, body: body)
         } catch {
-            ConnectorMetrics.interactions(type: "unknown", outcome: "refused_signature").increment()
+            await ledger.record(type: "unknown", outcome: .refusedSignature)
             logger.notice("refused an interaction request: \(error)")
             return Self.error(401, "invalid request signature")
         }
@@ -46,36 +49,54 @@ public struct InteractionEndpoint: Sendable {
         do {
             interaction = try JSON.decode(Interaction.self, from: body)
         } catch {
-            ConnectorMetrics.interactions(type: "unknown", outcome: "undecodable").increment()
+            await ledger.record(type: "unknown", outcome: .undecodable)
             logger.error("cannot decode a signed interaction: \(error)")
             return Self.error(400, "cannot decode the interaction")
         }
-        let type = Self.typeName(interaction)
-        switch intake.decide(interaction) {
+        let decision = intake.decide(interaction)
+        let (response, outcome) = await answer(interaction, decision)
+        let answeredIn = ContinuousClock.now - received
+        // Counted once the answer is on its way, not before.
+        let ledger = ledger
+        Task { await ledger.record(type: InteractionLedger.typeName(interaction), outcome: outcome, answeredIn: answeredIn) }
+        return Self.json(response)
+    }
+
+    /// The HTTP answer to a verified interaction, and how it is counted. A request for an agent
+    /// is on the bus before its deferral is returned.
+    private func answer(_ interaction: Interaction, _ decision: InteractionIntake.Decision) async -> (InteractionResponse, InteractionLedger.Outcome) {
+        switch decision {
         case .pong:
-            ConnectorMetrics.interactions(type: type, outcome: "pong").increment()
-            return Self.json(.pong)
+            return (.pong, .pong)
         case .refuse(let text):
-            ConnectorMetrics.interactions(type: type, outcome: "refused").increment()
             logger.info("refused interaction \(interaction.id): \(text)")
-            return Self.json(.ephemeral(text))
+            return (.ephemeral(text), .refused)
         case .accept(let message, let reply):
-            switch await write(message, reply) {
-            case .accepted?, .duplicate?:
-                ConnectorMetrics.interactions(type: type, outcome: "deferred").increment()
-                return Self.json(.deferred)
-            case .stopped?, .failed?, nil:
-                ConnectorMetrics.interactions(type: type, outcome: "failed").increment()
-                logger.error("could not write interaction \(interaction.id) to the bus in time; told the person to try again")
-                return Self.json(.ephemeral("The agents cannot take requests right now; please try again in a minute."))
-            }
+            return written(interaction, await bounded { await acceptor.accept(message, cursorChannel: nil, interaction: reply) }, decision)
+        case .click(let click):
+            return written(interaction, await bounded { await acceptor.accept(click: click) }, decision)
         }
     }
 
+    private func written(_ interaction: Interaction, _ outcome: InboundAcceptor.Outcome?, _ decision: InteractionIntake.Decision) -> (InteractionResponse, InteractionLedger.Outcome) {
+        switch outcome {
+        case .accepted?, .duplicate?:
+            return (decision.response, .deferred)
+        case .expired?:
+            return (.ephemeral(Self.expiredComponents), .expired)
+        case .stopped?, .failed?, nil:
+            logger.error("could not write interaction \(interaction.id) to the bus in time; told the person to try again")
+            return (.ephemeral("The agents cannot take requests right now; please try again in a minute."), .failed)
+        }
+    }
+
+    /// What a person is told who clicks a button whose set expired.
+    static let expiredComponents = "These buttons have expired: the agent is no longer waiting for an answer here."
+
     /// The bus write, bounded by `writeDeadline`; nil when it did not finish in time.
-    private func write(_ message: InboundMessage, _ reply: PendingContext.InteractionReply) async -> InboundAcceptor.Outcome? {
+    private func bounded(_ write: @escaping @Sendable () async -> InboundAcceptor.Outcome) async -> InboundAcceptor.Outcome? {
         await withTaskGroup(of: InboundAcceptor.Outcome?.self) { group in
-            group.addTask { await acceptor.accept(message, cursorChannel: nil, interaction: reply) }
+            group.addTask { await write() }
             group.addTask {
                 try? await Task.sleep(for: writeDeadline)
                 return nil
@@ -83,17 +104,6 @@ public struct InteractionEndpoint: Sendable {
             let first = await group.next() ?? nil
             group.cancelAll()
             return first
-        }
-    }
-
-    static func typeName(_ interaction: Interaction) -> String {
-        switch interaction.kind {
-        case .ping?: "ping"
-        case .applicationCommand?: "command"
-        case .messageComponent?: "component"
-        case .autocomplete?: "autocomplete"
-        case .modalSubmit?: "modal"
-        case nil: "unknown"
         }
     }
 

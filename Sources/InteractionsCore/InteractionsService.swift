@@ -32,10 +32,15 @@ public struct InteractionsService: Service, CustomStringConvertible {
 
     public func run() async throws {
         try Self.validate(config)
+        let redis = RedisClient(config: config, name: "interactions-redis")
+        let keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        // The key that signs ctx blocks also signs component ids: clicks are verified with it.
+        guard let signingKey = try await CtxSigner.resolveKey(config: config, redis: redis, keys: keys, logger: logger) else { return }
         let endpoint = InteractionEndpoint(
             signature: try InteractionSignature(publicKeyHex: config.discordPublicKey ?? ""),
-            intake: InteractionIntake(config: config),
-            acceptor: InboundAcceptor(redis: RedisClient(config: config, name: "interactions-redis"), config: config, logger: logger),
+            intake: InteractionIntake(config: config, signingKey: signingKey),
+            acceptor: InboundAcceptor(redis: redis, config: config, logger: logger),
+            ledger: InteractionLedger(stats: BusStats(redis: redis, keys: keys)),
             logger: logger
         )
         let port = config.interactionsPort ?? 0

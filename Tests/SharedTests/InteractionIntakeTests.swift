@@ -17,7 +17,69 @@ struct InteractionIntakeTests {
     }
 
     func decide(_ interaction: Interaction, allowlist: Allowlist = Allowlist(), slashCommand: String = "ask") -> InteractionIntake.Decision {
-        InteractionIntake(router: Self.router, allowlist: allowlist, slashCommand: slashCommand).decide(interaction, requestID: "req", now: Self.now)
+        InteractionIntake(router: Self.router, allowlist: allowlist, slashCommand: slashCommand, componentSigner: Self.signer).decide(interaction, requestID: "req", now: Self.now)
+    }
+
+    static let signer = ComponentIDSigner(key: "intake-test-key")
+
+    /// A click (or a select's choice) on the component at `index` of `set`, as Discord sends it.
+    static func click(customID: String, values: [String]? = nil, channel: String = "300000000000000002") -> Interaction {
+        let data = values.map { #"{"custom_id":"\#(customID)","component_type":3,"values":\#(try! JSON.encodeString($0))}"# } ?? #"{"custom_id":"\#(customID)","component_type":2}"#
+        let json = #"{"id":"900000000000000077","application_id":"100000000000000001","type":3,"token":"click-token","channel_id":"\#(channel)","guild_id":"200000000000000001","member":{"user":{"id":"400000000000000001","username":"alice"}},"message":{"id":"500000000000000042","channel_id":"\#(channel)"},"data":\#(data)}"#
+        return try! JSON.decode(Interaction.self, from: Data(json.utf8))
+    }
+
+    @Test("a click on a signed component becomes a component request for the agent that posted it, with its own custom_id")
+    func click() throws {
+        let signed = Self.signer.sign(.init(set: "1733250000123-0", index: 1))
+        guard case .click(let click) = decide(Self.click(customID: signed)) else { Issue.record("not a click"); return }
+        #expect(click.target == .init(set: "1733250000123-0", index: 1))
+        #expect(click.message.kind == .component)
+        #expect(click.message.messageID == "500000000000000042")
+        #expect(click.message.interactionID == "900000000000000077")
+        #expect(click.message.dedupeID == "900000000000000077")
+        #expect(click.reply.token == "click-token")
+        #expect(InteractionIntake.Decision.click(click).response == .deferredUpdate)
+
+        let context = ComponentContext(agent: "loom", answersRequest: "req-7", channelID: "300000000000000002", items: [
+            .init(customID: "approve", label: "Approve"), .init(customID: "deny", label: "Deny"),
+        ])
+        let message = try #require(click.resolved(with: context))
+        #expect(message.customID == "deny")
+        #expect(message.componentLabel == "Deny")
+        #expect(message.answersRequest == "req-7")
+        // The posting agent, though the channel maps to another and the configuration never names it.
+        #expect(Self.router.agent(for: message) == "loom")
+        #expect(try InboundMessage(fields: message.streamFields) == message)
+        #expect(message.streamFields["values"] == "[]")
+        let text = AgentInboxRecord.text(for: message, ctxBlock: "[ctx:x]")
+        #expect(text.contains(#"clicked "Deny" (custom_id deny) on message 500000000000000042, answering request req-7"#))
+        // A place the set does not hold names nothing.
+        #expect(ComponentClick(target: .init(set: "1733250000123-0", index: 2), message: click.message, reply: click.reply).resolved(with: context) == nil)
+    }
+
+    @Test("a select delivers its chosen values as a JSON array")
+    func select() throws {
+        let signed = Self.signer.sign(.init(set: "1-0", index: 0))
+        guard case .click(let click) = decide(Self.click(customID: signed, values: ["eu-west", "us-east"])) else { Issue.record("not a click"); return }
+        #expect(click.message.values == #"["eu-west","us-east"]"#)
+    }
+
+    @Test("clicks refused: a forged id, a tampered one, one signed with another key, someone the allowlists refuse")
+    func clickRefusals() {
+        let signed = Self.signer.sign(.init(set: "1733250000123-0", index: 0))
+        let cases: [(String, Allowlist)] = [
+            ("approve", Allowlist()),
+            (signed.replacingOccurrences(of: ":0:", with: ":1:"), Allowlist()),
+            (ComponentIDSigner(key: "another-key").sign(.init(set: "1733250000123-0", index: 0)), Allowlist()),
+            (signed, Allowlist(users: ["499999999999999999"])),
+        ]
+        for (customID, allowlist) in cases {
+            guard case .refuse = decide(Self.click(customID: customID), allowlist: allowlist) else {
+                Issue.record("accepted \(customID) with \(allowlist)")
+                continue
+            }
+        }
     }
 
     @Test("a guild /ask becomes a command request for the channel's agent, with the token kept for the answer")

@@ -96,16 +96,16 @@ struct InteractionTests {
         #expect(error?.variable == "DISCORD_PUBLIC_KEY")
     }
 
-    @Test("a signed custom_id names its request and component; forged or tampered ones name nothing")
+    @Test("a signed custom_id names its component set and place; forged or tampered ones name nothing")
     func componentIDs() {
         let signer = ComponentIDSigner(key: "test-key")
-        let target = ComponentIDSigner.Target(requestID: "1b4e28ba-2fa1-41d2-883f-0016d3cca427", index: 3)
+        let target = ComponentIDSigner.Target(set: "1733250000123-17", index: 3)
         let id = signer.sign(target)
         #expect(id.utf8.count <= 64)
         #expect(signer.verify(id) == target)
         #expect(ComponentIDSigner(key: "another-key").verify(id) == nil)
         #expect(signer.verify(id.replacingOccurrences(of: ":3:", with: ":4:")) == nil)
-        #expect(signer.verify(id.replacingOccurrences(of: "1b4e28ba", with: "1b4e28bb")) == nil)
+        #expect(signer.verify(id.replacingOccurrences(of: "1733250000123-17", with: "1733250000123-18")) == nil)
         #expect(signer.verify(String(id.dropLast())) == nil)
         #expect(signer.verify("approve") == nil)
         #expect(signer.verify("") == nil)

@@ -35,9 +35,9 @@ public struct AgentInboxRecord: StreamRecord {
         switch message.kind {
         case .dm:
             place = "a direct message"
-        case .command where message.guildID.isEmpty:
+        case .command where message.guildID.isEmpty, .component where message.guildID.isEmpty:
             place = "a direct message"
-        case .mention, .channel, .command:
+        case .mention, .channel, .command, .component:
             // Names are chosen by Discord users too: neutralised like the content.
             let channel = message.channelName.isEmpty ? "<#\(message.channelID)>" : "#\(ReplyTokens.neutralise(message.channelName))"
             let thread = message.threadID.isEmpty ? "" : " (thread <#\(message.threadID)>)"
@@ -45,6 +45,16 @@ public struct AgentInboxRecord: StreamRecord {
             place = channel + thread + guild
         }
         let body = ReplyTokens.neutralise(message.content)
+        if message.kind == .component {
+            // What was chosen, in the person's words (the label) and the agent's (its custom_id).
+            let choice = ["", "[]"].contains(message.values)
+                ? "clicked \"\(ReplyTokens.neutralise(message.componentLabel))\" (custom_id \(ReplyTokens.neutralise(message.customID)))"
+                : "chose \(ReplyTokens.neutralise(message.values)) in \"\(ReplyTokens.neutralise(message.componentLabel))\" (custom_id \(ReplyTokens.neutralise(message.customID)))"
+            let answering = message.answersRequest.isEmpty ? "" : ", answering request \(message.answersRequest)"
+            return "[request_id:\(message.requestID)] Discord click from \(ReplyTokens.neutralise(message.authorName)) in \(place): \(choice) on message \(message.messageID)\(answering)\n"
+                + "(answer with {ack_for:\(message.requestID)}; with update=1 the answer edits the clicked message)\n"
+                + ctxBlock
+        }
         if message.kind == .command {
             return "[request_id:\(message.requestID)] Discord command /\(ReplyTokens.neutralise(message.command)) from \(ReplyTokens.neutralise(message.authorName)) in \(place): \(body)\n"
                 + "(answer with {ack_for:\(message.requestID)})\n"

@@ -22,6 +22,10 @@ public struct BusKeys: Sendable {
     /// The pending reply context of one request, an expiring hash.
     public func pending(_ requestID: String) -> String { "discord:pending:\(requestID)" }
 
+    /// The buttons and selects one record posted (`ComponentContext`), an expiring hash keyed by
+    /// the component set (the record's entry id on the connector's inbox).
+    public func components(_ set: String) -> String { "discord:components:\(set)" }
+
     /// Marks a Discord message as accepted, so a replayed event is not forwarded twice.
     public func seen(_ messageID: String) -> String { "discord:seen:\(messageID)" }
 

@@ -16,6 +16,13 @@ public enum BusCounter: String, Sendable, CaseIterable {
     case outboundUnknownChannel = "outbound_unknown_channel"
     case outboundAmbiguousChannel = "outbound_ambiguous_channel"
     case unansweredNotices = "unanswered_notices"
+    /// Interactions (`InteractionLedger`): every one received, acknowledged after
+    /// `InteractionLedger.lateAfter` (or refused by Discord as past its deadline), not answered at
+    /// all, and clicks on components whose set had expired.
+    case interactionsReceived = "interactions_received"
+    case interactionsAckLate = "interactions_ack_late"
+    case interactionsFailed = "interactions_failed"
+    case interactionsComponentsExpired = "interactions_components_expired"
 
     /// The field of `discord:stats`.
     public var field: String { rawValue }
@@ -30,6 +37,8 @@ public enum BusCounter: String, Sendable, CaseIterable {
              .outboundUnknownChannel, .outboundAmbiguousChannel:
             ConnectorMetrics.replierStat(rawValue)
         case .gatewayEventsUndecodable, .gatewayFramesMalformed: nil
+        // Counted by type and outcome in `connector_interactions_total` instead.
+        case .interactionsReceived, .interactionsAckLate, .interactionsFailed, .interactionsComponentsExpired: nil
         }
     }
 }

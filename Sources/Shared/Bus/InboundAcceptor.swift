@@ -15,6 +15,8 @@ public struct InboundAcceptor: Sendable {
         case stopped
         /// Redis refused the write for good (logged); the message is not on the bus.
         case failed
+        /// A click on components whose set is gone (expired with `COMPONENT_TTL`): nothing written.
+        case expired
     }
 
     let redis: RedisClient
@@ -37,6 +39,27 @@ public struct InboundAcceptor: Sendable {
         self.init(redis: redis, keys: BusKeys(connectorAgentName: config.connectorAgentName), pendingTTL: config.pendingTTL, noticeAfter: config.unansweredNoticeAfter, logger: logger)
     }
 
+    /// Finds the agent a click belongs to (the set's `ComponentContext`) and writes the click,
+    /// as `accept` does, exactly once per interaction.
+    public func accept(click: ComponentClick) async -> Outcome {
+        let key = keys.components(click.target.set)
+        let fields: StreamFields
+        do {
+            guard let loaded = try await RedisClient.retrying(logger: logger, what: "loading components \(click.target.set)", { () throws(RedisError) in
+                try await redis.run(HGETALL(key))
+            }) else { return .stopped }
+            fields = loaded
+        } catch {
+            logger.error("cannot load \(key) for interaction \(click.message.interactionID): \(error)")
+            return .failed
+        }
+        guard let context = try? ComponentContext(fields: fields), let message = click.resolved(with: context) else {
+            logger.info("interaction \(click.message.interactionID) clicked components whose set \(click.target.set) is gone (COMPONENT_TTL)")
+            return .expired
+        }
+        return await accept(message, cursorChannel: nil, interaction: click.reply)
+    }
+
     /// Writes `inbound`. `cursorChannel` is the channel whose catch-up cursor the message moves
     /// (the channel or thread it was posted in).
     /// - Parameters:
@@ -47,9 +70,10 @@ public struct InboundAcceptor: Sendable {
         var context = PendingContext(inbound)
         context.interaction = interaction
         let pending = context.streamFields
-        let noticeDue = noticeAfter > 0 ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
+        // A click answers the agent rather than asking it: no "no answer yet" notice for it.
+        let noticeDue = noticeAfter > 0 && inbound.kind != .component ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
         let write = BusScripts.acceptInbound.call(
-            keys: [keys.seen(inbound.messageID), keys.pending(inbound.requestID), keys.inbound, keys.cursors, keys.unanswered],
+            keys: [keys.seen(inbound.dedupeID), keys.pending(inbound.requestID), keys.inbound, keys.cursors, keys.unanswered],
             arguments: [RedisBytes(pendingTTL), RedisBytes(cursorChannel ?? ""), RedisBytes(inbound.messageID), RedisBytes(noticeDue), RedisBytes(inbound.requestID), RedisBytes(pending.count)]
                 + pending.flattened + inbound.streamFields.flattened
         )
@@ -63,7 +87,7 @@ public struct InboundAcceptor: Sendable {
                 ConnectorMetrics.ingestAccepted.increment()
                 return .accepted
             case false?:
-                logger.info("message \(inbound.messageID) was already accepted; not forwarding it twice")
+                logger.info("\(inbound.interactionID.isEmpty ? "message" : "interaction") \(inbound.dedupeID) was already accepted; not forwarding it twice")
                 ConnectorMetrics.ingestDuplicates.increment()
                 return .duplicate
             case nil:

@@ -5,6 +5,9 @@ public struct InboundMessage: StreamRecord {
         case mention, dm, channel
         /// A slash command (`/ask`): `content` is its prompt.
         case command
+        /// A click on a button or a choice in a select the agent posted: `custom_id`, `values`,
+        /// `answers_request`; `message_id` is the clicked message.
+        case component
     }
 
     public var requestID: String
@@ -28,6 +31,18 @@ public struct InboundMessage: StreamRecord {
     public var command: String = ""
     /// `kind=command`: the agent the person named (the command's `agent` option); empty for none.
     public var requestedAgent: String = ""
+    /// An interaction's id (commands and clicks): what makes a repeat a duplicate.
+    public var interactionID: String = ""
+    /// `kind=component`: the agent's own id of what was clicked, the label people saw, a select's
+    /// chosen values (a JSON array, `[]` for a button), and the request whose reply carried the components (empty
+    /// when they came with a message sent without a request).
+    public var customID: String = ""
+    public var componentLabel: String = ""
+    public var values: String = ""
+    public var answersRequest: String = ""
+
+    /// The id a repeat of this event shares: the interaction's, else the message's.
+    public var dedupeID: String { interactionID.isEmpty ? messageID : interactionID }
 
     public init(
         requestID: String, kind: Kind, guildID: String, channelID: String, threadID: String,
@@ -58,6 +73,10 @@ public struct InboundMessage: StreamRecord {
             ("author_id", authorID), ("author_name", authorName), ("content", content),
             ("ts", timestamp), ("channel_name", channelName), ("guild_name", guildName),
         ] + (command.isEmpty ? [] : [("command", command)]) + (requestedAgent.isEmpty ? [] : [("requested_agent", requestedAgent)])
+            + (interactionID.isEmpty ? [] : [("interaction_id", interactionID)])
+            + (kind == .component
+                ? [("custom_id", customID), ("component_label", componentLabel), ("values", values), ("answers_request", answersRequest)]
+                : [])
     }
 
     public init(fields: StreamFields) throws(RecordError) {
@@ -80,5 +99,10 @@ public struct InboundMessage: StreamRecord {
         )
         command = fields["command"] ?? ""
         requestedAgent = fields["requested_agent"] ?? ""
+        interactionID = fields["interaction_id"] ?? ""
+        customID = fields["custom_id"] ?? ""
+        componentLabel = fields["component_label"] ?? ""
+        values = fields["values"] ?? ""
+        answersRequest = fields["answers_request"] ?? ""
     }
 }

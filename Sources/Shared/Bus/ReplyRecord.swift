@@ -10,6 +10,12 @@ public struct ReplyRecord: StreamRecord {
     public var channelID: String?
     public var channelName: String?
     public var rigName: String?
+    /// CONTRACT section 6: a JSON array of button labels, and Discord action rows, as the agent
+    /// wrote them (checked by `AgentComponents` when the reply is routed).
+    public var buttons: String?
+    public var components: String?
+    /// `update=1`: an answer to a click edits the clicked message instead of posting.
+    public var update = false
 
     public init(from: String, to: String, text: String, ackFor: String? = nil, channelID: String? = nil, channelName: String? = nil, rigName: String? = nil) {
         self.from = from
@@ -27,6 +33,9 @@ public struct ReplyRecord: StreamRecord {
         if let channelID { fields.append(("channel_id", channelID)) }
         if let channelName { fields.append(("channel_name", channelName)) }
         if let rigName { fields.append(("rig_name", rigName)) }
+        if let buttons { fields.append(("buttons", buttons)) }
+        if let components { fields.append(("components", components)) }
+        if update { fields.append(("update", "1")) }
         return fields
     }
 
@@ -46,5 +55,8 @@ public struct ReplyRecord: StreamRecord {
             channelName: optional("channel_name"),
             rigName: optional("rig_name")
         )
+        buttons = optional("buttons")
+        components = optional("components")
+        update = ["1", "true"].contains(optional("update")?.lowercased() ?? "")
     }
 }

@@ -54,6 +54,10 @@ public enum ConnectorMetrics {
         StageCounter("connector_interactions_total", dimensions: [("type", type), ("outcome", outcome)])
     }
 
+    /// From an interaction's receipt to its answer leaving (the callback's HTTP answer on the
+    /// gateway path, the endpoint's response on the HTTP path), as a Prometheus histogram.
+    public static let interactionAck = StageTimer("connector_interaction_ack_seconds")
+
     // MARK: Every service
     /// A Redis command that failed for want of a connection (each attempt of a retried one).
     public static let redisErrors = StageCounter("connector_redis_errors_total")
@@ -99,5 +103,20 @@ public struct StageCounter: Sendable {
 
     public func increment(by amount: Int = 1) {
         counter.increment(by: amount)
+    }
+}
+
+/// One of the connector's latency histograms, usable without importing swift-metrics.
+public struct StageTimer: Sendable {
+    public let name: String
+    private let timer: CoreMetrics.Timer
+
+    init(_ name: String) {
+        self.name = name
+        self.timer = CoreMetrics.Timer(label: name)
+    }
+
+    public func record(_ duration: Duration) {
+        timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 }

@@ -148,14 +148,28 @@ public struct InteractionResponse: Encodable, Sendable, Equatable {
 
 /// The body of an interaction webhook message: the edit of `@original`, or a follow-up.
 public struct InteractionMessage: Encodable, Sendable, Equatable {
-    public var content: String
+    /// nil leaves an edited message's text as it is.
+    public var content: String?
     /// Who it may ping: nobody named in the text (the person who asked is notified by Discord).
     public var allowedMentions = MessageCreate.AllowedMentions(repliedUser: false)
+    /// Action rows; on an edit, `[]` removes the message's components and nil keeps them.
+    public var components: [JSONValue]?
+    /// 64: only the person who acted sees the follow-up.
+    public var flags: Int?
 
-    public init(content: String) { self.content = content }
+    public init(content: String?, components: [JSONValue]? = nil, flags: Int? = nil) {
+        self.content = content
+        self.components = components
+        self.flags = flags
+    }
+
+    /// A follow-up only the person who acted sees.
+    public static func ephemeral(_ text: String) -> InteractionMessage {
+        InteractionMessage(content: text, flags: 64)
+    }
 
     enum CodingKeys: String, CodingKey {
-        case content
+        case content, components, flags
         case allowedMentions = "allowed_mentions"
     }
 }
