@@ -50,6 +50,7 @@ struct ConnectorTools: Sendable {
             case ToolCatalog.sendDiscordMessage: text = try await sendDiscordMessage(arguments)
             case ToolCatalog.readInbox: text = try await readInbox(arguments)
             case ToolCatalog.reply: text = try await reply(arguments)
+            case ToolCatalog.askHuman: text = try await askHuman(arguments)
             default: text = try await listChannels()
             }
             return CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], isError: false)
@@ -84,8 +85,26 @@ struct ConnectorTools: Sendable {
             throw ToolError("\(tool): message contains a reply routing token ({ack_for:…} or [ctx:…]); to answer a request use reply(request_id, text), otherwise remove the token")
         }
         let parts = try partCount(ReplyTokens.strip(message), prefix: rigName.map { "[\($0)] " } ?? "", tool: tool)
+        let buttons = try buttonsField(arguments)
 
         try await ready(redis)
+        let (channelID, normalised) = try await resolveChannel(channelName, tool: tool)
+        var record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: message, channelID: channelID, channelName: normalised, rigName: rigName)
+        record.buttons = buttons
+        let entryID = try await redisCall("queueing the message", mayHaveRun: true) { () throws(RedisError) in
+            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
+        }
+        logger.info("queued a message for #\(normalised) (\(channelID)) as \(entryID)", metadata: ["parts": "\(parts)", "from": "\(agentName)"])
+        return try encode(SendResult(
+            status: "queued", entryID: entryID, channelID: channelID, channelName: normalised, parts: parts,
+            note: parts > 1
+                ? "longer than Discord's 2000-character limit: it will be posted as \(parts) messages, in order"
+                : "the connector's Replier posts it to Discord, usually within a second"
+        ))
+    }
+
+    /// A channel by name, in the connector's guilds or its CHANNELS_FILE: its id and normalised name.
+    private func resolveChannel(_ channelName: String, tool: String) async throws(ToolError) -> (String, String) {
         let catalog = try await redisCall("loading channel names") { () throws(RedisError) in
             try await ChannelCatalog.load(redis: redis, keys: keys, pinnedFile: config.channelsFile)
         }
@@ -98,19 +117,7 @@ struct ConnectorTools: Sendable {
         case .ambiguous(let normalised, let ids):
             throw ToolError("\(tool): channel name '\(normalised)' is ambiguous: channels \(ids.joined(separator: ", ")) share it; pin the one you mean in the connector's CHANNELS_FILE")
         }
-
-        let normalised = ChannelCatalog.normalise(channelName)
-        let record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: message, channelID: channelID, channelName: normalised, rigName: rigName)
-        let entryID = try await redisCall("queueing the message", mayHaveRun: true) { () throws(RedisError) in
-            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
-        }
-        logger.info("queued a message for #\(normalised) (\(channelID)) as \(entryID)", metadata: ["parts": "\(parts)", "from": "\(agentName)"])
-        return try encode(SendResult(
-            status: "queued", entryID: entryID, channelID: channelID, channelName: normalised, parts: parts,
-            note: parts > 1
-                ? "longer than Discord's 2000-character limit: it will be posted as \(parts) messages, in order"
-                : "the connector's Replier posts it to Discord, usually within a second"
-        ))
+        return (channelID, ChannelCatalog.normalise(channelName))
     }
 
     private func unknownChannelMessage(_ name: String, catalog: ChannelCatalog, tool: String) -> String {
@@ -176,16 +183,15 @@ struct ConnectorTools: Sendable {
 
     func reply(_ arguments: ToolArguments) async throws -> String {
         let tool = arguments.tool
-        let rawID = try arguments.requiredString("request_id")
-        let requestID = rawID.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        guard requestID.wholeMatch(of: #/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/#) != nil else {
-            throw ToolError("\(tool): request_id must be the UUID in a message's request_id field (like 1b4e28ba-2fa1-41d2-883f-0016d3cca427), got '\(rawID.prefix(80))'")
-        }
+        let requestID = try openRequest(try arguments.requiredString("request_id"), tool: tool)
         guard let text = try arguments.string("text") else {
             throw ToolError("\(tool): missing required argument 'text'")
         }
+        let buttons = try buttonsField(arguments)
+        let update = try arguments.bool("update") ?? false
         let posted = ReplyTokens.strip(text)
-        guard !posted.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        // An update may only remove the buttons; anything else needs text.
+        guard update || !posted.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ToolError("\(tool): text is empty\(text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "" : " once its routing tokens are removed"); there is nothing to post")
         }
         let parts = try partCount(posted, prefix: "", tool: tool)
@@ -197,7 +203,9 @@ struct ConnectorTools: Sendable {
         guard open else {
             throw ToolError("\(tool): no open request \(requestID): it is unknown, or older than the connector's PENDING_TTL (\(config.pendingTTL) s) and expired")
         }
-        let record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: text, ackFor: requestID)
+        var record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: text, ackFor: requestID)
+        record.buttons = buttons
+        record.update = update
         let entryID = try await redisCall("queueing the reply", mayHaveRun: true) { () throws(RedisError) in
             try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
         }
@@ -206,6 +214,97 @@ struct ConnectorTools: Sendable {
             status: "queued", entryID: entryID, requestID: requestID, parts: parts,
             note: "posted in the request's channel as a reply to the original message" + (parts > 1 ? ", as \(parts) messages in order" : "")
         ))
+    }
+
+    // MARK: ask_human
+
+    /// The longest an `ask_human` call waits for a click.
+    static let maxAskSeconds = 900
+
+    func askHuman(_ arguments: ToolArguments) async throws -> String {
+        let tool = arguments.tool
+        let question = try arguments.requiredString("question")
+        guard let options = try arguments.strings("options") else { throw ToolError("\(tool): missing required argument 'options'") }
+        let labels = options.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard (1...AgentComponents.maxButtonsPerRow).contains(labels.count) else {
+            throw ToolError("\(tool): options must hold 1 to \(AgentComponents.maxButtonsPerRow) choices, got \(labels.count)")
+        }
+        if let bad = labels.first(where: { $0.isEmpty || $0.count > AgentComponents.maxLabelCharacters }) {
+            throw ToolError("\(tool): each option must be 1 to \(AgentComponents.maxLabelCharacters) characters, got '\(bad.prefix(90))'")
+        }
+        guard Set(labels).count == labels.count else { throw ToolError("\(tool): options must differ from each other") }
+        let timeout = try arguments.integer("timeout_s", default: 300, range: 1...Self.maxAskSeconds)
+        if !ReplyTokens.ackIDs(in: question).isEmpty || !ReplyTokens.ctxTokens(in: question).isEmpty {
+            throw ToolError("\(tool): question contains a reply routing token ({ack_for:…} or [ctx:…]); give request_id instead")
+        }
+        // The ids the click comes back with: this call's own, so no other click is mistaken for it.
+        let token = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let buttons = labels.enumerated().map { index, label -> JSONValue in
+            .object(["type": .number(2), "style": .number(index == 0 ? 1 : 2), "label": .string(label), "custom_id": .string("ask:\(token):\(index)")])
+        }
+        var record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: question)
+        record.components = try JSON.encodeString([JSONValue.object(["type": .number(1), "components": .array(buttons)])])
+
+        try await ready(redis)
+        let place: String
+        switch (try arguments.string("channel_name"), try arguments.string("request_id")) {
+        case (let name?, nil):
+            let (channelID, normalised) = try await resolveChannel(name, tool: tool)
+            record.channelID = channelID
+            record.channelName = normalised
+            place = "#\(normalised)"
+        case (nil, let raw?):
+            let requestID = try openRequest(raw, tool: tool)
+            guard try await redisCall("looking up the request", { () throws(RedisError) in try await redis.run(EXISTS(keys.pending(requestID))) }) else {
+                throw ToolError("\(tool): no open request \(requestID): it is unknown, or older than the connector's PENDING_TTL (\(config.pendingTTL) s) and expired")
+            }
+            record.ackFor = requestID
+            place = "request \(requestID)"
+        default:
+            throw ToolError("\(tool): give exactly one of channel_name (where to ask) or request_id (the request to ask in answer to)")
+        }
+        let posted = try await redisCall("queueing the question", mayHaveRun: true) { () throws(RedisError) in
+            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
+        }
+        logger.info("asked \(place) with \(labels.count) option(s) as \(posted); waiting up to \(timeout) s", metadata: ["from": "\(agentName)"])
+
+        guard let click = try await awaitClick(prefix: "ask:\(token):", after: posted, seconds: timeout) else {
+            return try encode(AskResult(status: "timeout", note: "nobody chose within \(timeout) s; the buttons stay under the question, and a later click arrives in read_inbox(\(agentName)) as kind=component"))
+        }
+        let index = Int(click["custom_id"]?.split(separator: ":").last ?? "") ?? 0
+        let choice = labels.indices.contains(index) ? labels[index] : (click["component_label"] ?? "")
+        let who = click["author_name"] ?? "someone"
+        // The question now says who chose what, and its buttons are gone: nobody clicks twice.
+        var shown = ReplyRecord(from: agentName, to: config.connectorAgentName, text: "\(question)\n**\(choice)**, chosen by \(who)", ackFor: click["request_id"])
+        shown.update = true
+        let edited = (try? await redis.run(XADD(keys.replyInbox, fields: shown.streamFields))) != nil
+        return try encode(AskResult(
+            status: "answered", choice: choice, index: index, userID: click["author_id"], userName: who,
+            messageID: click["message_id"], requestID: click["request_id"],
+            note: edited ? "the question now shows the choice; its buttons are removed" : "could not queue the edit that removes the buttons"
+        ))
+    }
+
+    /// The first click whose custom_id starts with `prefix` in this agent's inbox after entry
+    /// `after`, waiting at most `seconds`; nil when none came.
+    private func awaitClick(prefix: String, after: String, seconds: Int) async throws(ToolError) -> [String: String]? {
+        let inbox = BusKeys.inbox(agentName)
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var cursor = after
+        let client = blockingRedis
+        while true {
+            let left = Int((deadline - ContinuousClock.now).wholeMilliseconds)
+            guard left > 0 else { return nil }
+            let entries = try await redisCall("waiting for a click") { () throws(RedisError) in
+                try await client.run(XREAD(inbox, after: cursor, count: 100, block: min(left, Self.maxWaitMilliseconds)))
+            }
+            for entry in entries {
+                cursor = entry.id
+                if entry.fields["kind"] == InboundMessage.Kind.component.rawValue, entry.fields["custom_id"]?.hasPrefix(prefix) == true {
+                    return entry.fields.dictionary
+                }
+            }
+        }
     }
 
     // MARK: list_channels
@@ -222,6 +321,27 @@ struct ConnectorTools: Sendable {
     }
 
     // MARK: Helpers
+
+    /// A request id as the agent received it, checked to be one.
+    private func openRequest(_ raw: String, tool: String) throws(ToolError) -> String {
+        let requestID = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard requestID.wholeMatch(of: #/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/#) != nil else {
+            throw ToolError("\(tool): request_id must be the UUID in a message's request_id field (like 1b4e28ba-2fa1-41d2-883f-0016d3cca427), got '\(raw.prefix(80))'")
+        }
+        return requestID
+    }
+
+    /// The `buttons` argument as a reply record's field, checked as the Replier will check it.
+    private func buttonsField(_ arguments: ToolArguments) throws(ToolError) -> String? {
+        guard let labels = try arguments.strings("buttons") else { return nil }
+        guard let field = try? JSON.encodeString(labels) else { throw ToolError("\(arguments.tool): buttons cannot be encoded") }
+        do {
+            _ = try AgentComponents.parse(buttons: field, components: nil)
+        } catch {
+            throw ToolError("\(arguments.tool): \(error)")
+        }
+        return field
+    }
 
     /// How many Discord messages the Replier will post for `text`, refusing absurd lengths.
     private func partCount(_ text: String, prefix: String, tool: String) throws(ToolError) -> Int {
@@ -307,6 +427,25 @@ struct ReplyResult: Encodable {
     enum CodingKeys: String, CodingKey {
         case status, parts, note
         case entryID = "entry_id"
+        case requestID = "request_id"
+    }
+}
+
+struct AskResult: Encodable {
+    var status: String
+    var choice: String?
+    var index: Int?
+    var userID: String?
+    var userName: String?
+    var messageID: String?
+    var requestID: String?
+    var note: String
+
+    enum CodingKeys: String, CodingKey {
+        case status, choice, index, note
+        case userID = "user_id"
+        case userName = "user_name"
+        case messageID = "message_id"
         case requestID = "request_id"
     }
 }

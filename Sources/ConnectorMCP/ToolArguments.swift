@@ -49,6 +49,33 @@ struct ToolArguments {
         return text
     }
 
+    /// A boolean argument (also "true"/"false", 1/0, as models send them), or nil when not given.
+    func bool(_ name: String) throws(ToolError) -> Bool? {
+        guard let value = values[name] else { return nil }
+        switch value {
+        case .bool(let flag): return flag
+        case .int(let number) where number == 0 || number == 1: return number == 1
+        case .string(let text) where ["true", "false", "1", "0"].contains(text.lowercased()): return ["true", "1"].contains(text.lowercased())
+        default: throw ToolError("\(tool): argument '\(name)' must be true or false, got \(Self.typeName(value)) (\(Self.shown(value)))")
+        }
+    }
+
+    /// An array of strings (button labels), or nil when not given.
+    func strings(_ name: String) throws(ToolError) -> [String]? {
+        guard let value = values[name] else { return nil }
+        guard case .array(let items) = value else {
+            throw ToolError("\(tool): argument '\(name)' must be an array of strings, got \(Self.typeName(value))")
+        }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let text) = item else {
+                throw ToolError("\(tool): argument '\(name)' must hold strings only, got \(Self.typeName(item)) (\(Self.shown(item)))")
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
     /// A whole-number argument within `range`, or `defaultValue` when not given. A number in a
     /// string ("5") and a whole float (5.0) are accepted: models send both.
     func integer(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws(ToolError) -> Int {

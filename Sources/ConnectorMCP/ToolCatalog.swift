@@ -6,6 +6,12 @@ enum ToolCatalog {
     static let readInbox = "read_inbox"
     static let reply = "reply"
     static let listChannels = "list_channels"
+    static let askHuman = "ask_human"
+
+    static let buttonsProperty: Value = [
+        "type": "array", "items": ["type": "string", "maxLength": 80], "minItems": 1, "maxItems": 5,
+        "description": "optional: up to 5 button labels shown under the message; a click arrives in your inbox (read_inbox) as a message with kind=component and custom_id = the label",
+    ]
 
     static var all: [Tool] {
         [
@@ -25,6 +31,7 @@ enum ToolCatalog {
                         "channel_name": ["type": "string", "description": "channel name, e.g. general or #general"],
                         "message": ["type": "string", "description": "the text to post (Discord markdown)"],
                         "rig_name": ["type": "string", "description": "optional: shown as a '[rig_name] ' prefix"],
+                        "buttons": buttonsProperty,
                     ],
                     required: ["channel_name", "message"]
                 ),
@@ -64,10 +71,37 @@ enum ToolCatalog {
                     properties: [
                         "request_id": ["type": "string", "description": "the request_id of the message being answered (a UUID)"],
                         "text": ["type": "string", "description": "the answer (Discord markdown)"],
+                        "buttons": buttonsProperty,
+                        "update": ["type": "boolean", "description": "optional: when answering a click (kind=component), edit the clicked message instead of posting a new one (its buttons are replaced by these buttons, or removed)"],
                     ],
                     required: ["request_id", "text"]
                 ),
                 annotations: .init(title: "Reply to a Discord message", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            ),
+            Tool(
+                name: askHuman,
+                title: "Ask a person and wait for their choice",
+                description: """
+                Post a question with one button per option (in a channel by name, or in answer to a \
+                request you received) and wait for the first person to click one, up to timeout_s \
+                seconds. Returns JSON {"status": "answered", "choice", "index", "user_id", \
+                "user_name", "message_id", "request_id"}; the question is then edited to show who \
+                chose what and its buttons are removed. With nobody answering in time: {"status": \
+                "timeout"} (the buttons stay; a later click arrives in read_inbox). Use it before \
+                anything risky: ask_human(channel_name="ops", question="Deploy 1.4.2 to prod?", \
+                options=["Approve", "Deny"]).
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "channel_name": ["type": "string", "description": "where to ask (give this or request_id)"],
+                        "request_id": ["type": "string", "description": "ask in answer to this request, in its channel or thread (give this or channel_name)"],
+                        "question": ["type": "string", "description": "the question (Discord markdown)"],
+                        "options": ["type": "array", "items": ["type": "string", "maxLength": 80], "minItems": 1, "maxItems": 5, "description": "the choices, one button each"],
+                        "timeout_s": ["type": "integer", "minimum": 1, "maximum": 900, "default": 300, "description": "seconds to wait for a click"],
+                    ],
+                    required: ["question", "options"]
+                ),
+                annotations: .init(title: "Ask a person", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
             ),
             Tool(
                 name: listChannels,
@@ -86,9 +120,10 @@ enum ToolCatalog {
 
     /// The arguments each tool takes, for `ToolArguments`.
     static let accepted: [String: [String]] = [
-        sendDiscordMessage: ["channel_name", "message", "rig_name"],
+        sendDiscordMessage: ["channel_name", "message", "rig_name", "buttons"],
         readInbox: ["agent", "max", "wait_ms"],
-        reply: ["request_id", "text"],
+        reply: ["request_id", "text", "buttons", "update"],
+        askHuman: ["channel_name", "request_id", "question", "options", "timeout_s"],
         listChannels: [],
     ]
 

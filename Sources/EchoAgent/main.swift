@@ -4,7 +4,9 @@ import ServiceLifecycle
 import Shared
 
 // A stand-in agent for development and tests: answers every message in its inboxes with an
-// echo, naming the request with {ack_for:<uuid>} as a real agent would.
+// echo, naming the request with {ack_for:<uuid>} as a real agent would. A message with the word
+// "buttons" in it is answered with Approve / Deny buttons; a click on them is answered by
+// editing the clicked message (update=1) to say who chose what, which removes the buttons.
 //
 // Inboxes: ECHO_AGENTS (comma-separated), else MUMEGA_DEFAULT_AGENT and every mapped agent.
 await ServiceMain.run(
@@ -77,8 +79,17 @@ struct EchoAgent: Service, CustomStringConvertible {
             }
             return
         }
-        let text = "echo from \(agent): \(entry.fields["content"] ?? "")\n{ack_for:\(requestID)}"
-        let answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: text)
+        var answer: ReplyRecord
+        if entry.fields["kind"] == InboundMessage.Kind.component.rawValue {
+            let values = entry.fields["values"].flatMap { ["", "[]"].contains($0) ? nil : " \($0)" } ?? ""
+            let text = "echo from \(agent): \(entry.fields["author_name"] ?? "someone") chose \(entry.fields["component_label"] ?? entry.fields["custom_id"] ?? "?")\(values)\n{ack_for:\(requestID)}"
+            answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: text)
+            answer.update = true
+        } else {
+            let content = entry.fields["content"] ?? ""
+            answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: "echo from \(agent): \(content)\n{ack_for:\(requestID)}")
+            if content.lowercased().contains("buttons") { answer.buttons = #"["Approve","Deny"]"# }
+        }
         // Acknowledge and answer in one step, so a restart of Redis or of this agent neither
         // loses nor doubles an answer.
         let forward = BusScripts.forwardToInbox.call(

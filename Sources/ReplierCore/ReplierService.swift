@@ -97,10 +97,11 @@ struct ReplyRoutingService: Service, CustomStringConvertible {
     func run() async throws {
         let parts = parts
         let redis = RedisClient(config: parts.config, name: "replier-redis")
-        guard let signer = try await CtxSigner.resolve(config: parts.config, redis: redis, keys: parts.keys, logger: parts.logger) else { return }
+        guard let key = try await CtxSigner.resolveKey(config: parts.config, redis: redis, keys: parts.keys, logger: parts.logger) else { return }
         try await parts.lease(prefix: parts.keys.replySequencerLeasePrefix, count: 1).run { _ in
             let router = ReplyRouter(
-                keys: parts.keys, redis: redis, channelsFile: parts.config.channelsFile, signer: signer, partitions: parts.config.replyPartitions,
+                keys: parts.keys, redis: redis, channelsFile: parts.config.channelsFile, signer: CtxSigner(key: key),
+                componentSigner: ComponentIDSigner(key: key), componentTTL: parts.config.componentTTL, partitions: parts.config.replyPartitions,
                 maxCharacters: parts.config.maxReplyCharacters, stats: parts.stats, logger: parts.logger
             )
             await parts.consumer(stream: parts.keys.replyInbox, name: "replier-sequencer").run { entry in await router.route(entry) }

@@ -19,24 +19,45 @@ struct ReplyPoster: Sendable {
         [10015, 10062, 10008, 50027].contains(error.code ?? 0) || error.status == 401
     }
 
-    /// Answers an interaction through its webhook: the first part of the first reply edits the
-    /// deferred response, everything else is a follow-up. Webhook messages take no nonce, so a
+    /// Which message of an interaction's webhook a part goes to.
+    enum WebhookTarget: Equatable {
+        /// `@original`: the deferred response of a command, or after a click's deferred update
+        /// the clicked message.
+        case original
+        case followUp
+    }
+
+    /// Answers an interaction through its webhook. Webhook messages take no nonce, so a
     /// follow-up retried after a lost answer can show twice; editing `@original` is idempotent.
-    func answer(_ content: String, interaction: PendingContext.InteractionReply, editOriginal: Bool) async -> Result {
+    func answer(_ message: InteractionMessage, interaction: PendingContext.InteractionReply, target: WebhookTarget) async -> Result {
         if dryRun {
-            logger.notice("DRY_RUN: would \(editOriginal ? "edit the response of" : "follow up on") an interaction: \(content.prefix(120))")
+            logger.notice("DRY_RUN: would \(target == .original ? "edit the response of" : "follow up on") an interaction: \((message.content ?? "").prefix(120))")
             return .posted
         }
-        let message = InteractionMessage(content: content)
-        let endpoint: DiscordEndpoint = editOriginal
+        let endpoint: DiscordEndpoint = target == .original
             ? .editOriginalResponse(applicationID: interaction.applicationID, token: interaction.token, message)
             : .followUp(applicationID: interaction.applicationID, token: interaction.token, message)
+        return await perform(endpoint, tokenRoute: true)
+    }
+
+    /// Edits a message the bot posted (`update=1` once the interaction's token is gone).
+    func edit(_ edit: MessageEdit, message messageID: String, in channelID: String) async -> Result {
+        if dryRun {
+            logger.notice("DRY_RUN: would edit message \(messageID) in channel \(channelID): \((edit.content ?? "").prefix(120))")
+            return .posted
+        }
+        return await perform(.editMessage(channel: channelID, message: messageID, edit), tokenRoute: false)
+    }
+
+    /// Until Discord answers: the entry stays pending meanwhile, and a nonce (where the route
+    /// has one) makes a repeat harmless.
+    private func perform(_ endpoint: DiscordEndpoint, tokenRoute: Bool) async -> Result {
         do {
             _ = try await discord.perform(endpoint, retries: .untilCancelled)
             return .posted
         } catch {
             switch error {
-            case .rejected(let refusal) where Self.isTokenGone(refusal):
+            case .rejected(let refusal) where tokenRoute && Self.isTokenGone(refusal):
                 logger.notice("the interaction's token no longer works (\(refusal)); posting to the channel instead")
                 return .tokenGone
             case .rejected(let refusal): return .rejected(status: refusal.status, body: refusal.body)
@@ -55,17 +76,6 @@ struct ReplyPoster: Sendable {
             logger.notice("DRY_RUN: would post to channel \(channelID): \(message.content.prefix(120))", metadata: ["characters": "\(message.content.count)"])
             return .posted
         }
-        do {
-            // Until Discord answers: the entry stays pending meanwhile, and its nonce makes a
-            // repeat harmless.
-            _ = try await discord.perform(.createMessage(channel: channelID, message), retries: .untilCancelled)
-            return .posted
-        } catch {
-            switch error {
-            case .rejected(let refusal): return .rejected(status: refusal.status, body: refusal.body)
-            case .cancelled, .gaveUp: return .cancelled
-            case .invalidBody(let problem), .undecodable(let problem): return .rejected(status: 0, body: problem)
-            }
-        }
+        return await perform(.createMessage(channel: channelID, message), tokenRoute: false)
     }
 }

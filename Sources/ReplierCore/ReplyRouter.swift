@@ -10,6 +10,9 @@ struct ReplyRouter: Sendable {
     let redis: RedisClient
     let channelsFile: String?
     let signer: CtxSigner
+    /// Signs the ids of agents' buttons and selects; their sets live `componentTTL` seconds.
+    let componentSigner: ComponentIDSigner
+    let componentTTL: Int
     let partitions: Int
     let maxCharacters: Int
     let stats: BusStats
@@ -22,6 +25,14 @@ struct ReplyRouter: Sendable {
         } catch {
             await stats.bump(.repliesUnreadable)
             return .deadLetter(reason: "unreadable reply record: \(error)")
+        }
+        let components: AgentComponents?
+        do {
+            components = try AgentComponents.parse(buttons: record.buttons, components: record.components)
+        } catch {
+            logger.warning("not posting reply \(entry.id) from '\(record.from)': its components are invalid: \(error)")
+            await stats.bump(.repliesUnreadable)
+            return .deadLetter(reason: "invalid buttons/components: \(error)")
         }
 
         var routed: RoutedReply
@@ -56,7 +67,18 @@ struct ReplyRouter: Sendable {
             // A command came as an interaction, not a message: there is nothing to reply to.
             routed.replyTo = context.kind == .command ? "" : context.messageID
             routed.requestID = requestID
-            if let interaction = context.interaction {
+            if record.update {
+                if context.kind == .component {
+                    routed.updates = context.messageID
+                } else {
+                    logger.notice("reply \(entry.id) asks for update=1 but request \(requestID) is no click; posting it as a new message")
+                }
+            }
+            if let interaction = context.interaction, context.kind == .component {
+                // A click's deferred update has no response of its own to edit: answers are
+                // follow-ups, or with update=1 edits of the clicked message.
+                routed.interaction = interaction
+            } else if let interaction = context.interaction {
                 // The first reply to an interaction edits its deferred response; the ones after it
                 // are follow-ups. The first is whichever entry claims it (kept across retries).
                 guard let first = try? await RedisClient.retrying(logger: logger, what: "claiming the response of \(requestID)", { () throws(RedisError) -> Bool in
@@ -69,14 +91,32 @@ struct ReplyRouter: Sendable {
         }
 
         routed.text = ReplyTokens.strip(record.text)
-        if let rig = record.rigName { routed.text = "[\(rig)] " + routed.text }
+        if let rig = record.rigName, !routed.text.isEmpty { routed.text = "[\(rig)] " + routed.text }
         if routed.text.count > maxCharacters {
             await stats.bump(.repliesTooLong)
             return .deadLetter(reason: "reply of \(routed.text.count) characters is over MAX_REPLY_CHARS=\(maxCharacters); not posted (it would take \(ReplySplitter().split(routed.text).count) messages)")
         }
         if routed.text.allSatisfy(\.isWhitespace) {
-            logger.notice("reply \(entry.id) is empty once its tokens are removed; nothing to post")
-            return .ack
+            routed.text = ""
+            // An update may only change the buttons; components may stand alone.
+            if components == nil, routed.updates.isEmpty {
+                logger.notice("reply \(entry.id) is empty once its tokens are removed; nothing to post")
+                return .ack
+            }
+        }
+        if let components {
+            // The set is this entry: its context is written before the post can be clicked, and
+            // rewritten alike if routing is retried.
+            let context = ComponentContext(agent: record.from, answersRequest: routed.requestID, channelID: routed.channelID, items: components.items)
+            let key = keys.components(entry.id)
+            do {
+                guard try await RedisClient.retrying(logger: logger, what: "storing the components of \(entry.id)", { () throws(RedisError) in
+                    _ = try await redis.pipeline([HSET(key, fields: context.streamFields).request, EXPIRE(key, seconds: componentTTL).request])
+                }) != nil else { return .leavePending }
+            } catch {
+                return .deadLetter(reason: "cannot store the components of \(entry.id): \(error)")
+            }
+            routed.components = components.signedRows(set: entry.id, signer: componentSigner)
         }
         let partition = RoutedReply.partition(of: routed.channelID, count: partitions)
         do {
@@ -139,6 +179,10 @@ struct RoutedReply: Sendable, Equatable {
     var interaction: PendingContext.InteractionReply?
     /// Whether this reply is the interaction's first, which edits the deferred response.
     var editsOriginal = false
+    /// `update=1` in answer to a click: the clicked message's id, which the reply edits.
+    var updates = ""
+    /// The action rows to post (ids signed), or nil for none.
+    var components: [JSONValue]?
 
     init(sourceEntry: String, from: String, channelID: String) {
         self.sourceEntry = sourceEntry
@@ -154,11 +198,15 @@ struct RoutedReply: Sendable, Equatable {
         self.text = text
         interaction = PendingContext.InteractionReply(fields: fields)
         editsOriginal = interaction != nil && fields["edits_original"] == "1"
+        updates = fields["updates"] ?? ""
+        components = fields["components"].flatMap { try? JSON.decode([JSONValue].self, from: $0) }
     }
 
     var fields: [(String, String)] {
         [("source_entry", sourceEntry), ("from", from), ("channel_id", channelID), ("reply_to", replyTo), ("request_id", requestID), ("text", text)]
             + (interaction.map { $0.fields + [("edits_original", editsOriginal ? "1" : "0")] } ?? [])
+            + (updates.isEmpty ? [] : [("updates", updates)])
+            + (components.flatMap { try? JSON.encodeString($0) }.map { [("components", $0)] } ?? [])
     }
 
     /// The partition of a channel: FNV-1a of its id, stable across processes and restarts.

@@ -10,7 +10,7 @@ import TestSupport
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct MCPServerTests {
     typealias World = DiscordSimulatorProcess.World
-    static let tools = ["list_channels", "read_inbox", "reply", "send_discord_message"]
+    static let tools = ["ask_human", "list_channels", "read_inbox", "reply", "send_discord_message"]
     static let agentName = "mcp-test-agent"
 
     // MARK: Running the driver

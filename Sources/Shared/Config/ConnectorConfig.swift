@@ -25,6 +25,8 @@ public struct ConnectorConfig: Sendable {
     public var dryRun: Bool
     /// `PENDING_TTL`: seconds a pending reply context lives.
     public var pendingTTL: Int
+    /// `COMPONENT_TTL`: seconds the buttons and selects an agent posted stay clickable.
+    public var componentTTL: Int
     /// `DISCORD_API_BASE`: Discord's REST base URL, without a trailing slash.
     public var apiBase: String
     /// `DISCORD_GATEWAY_URL`: overrides the gateway URL from `GET /gateway/bot`.
@@ -163,6 +165,7 @@ public struct ConnectorConfig: Sendable {
         enableReplyLoop = try flag("ENABLE_REPLY_LOOP", default: true)
         dryRun = try flag("DRY_RUN", default: false)
         pendingTTL = try positive("PENDING_TTL", default: 86_400, unit: "seconds")
+        componentTTL = try positive("COMPONENT_TTL", default: 604_800, unit: "seconds")
         let base = value("DISCORD_API_BASE") ?? Self.defaultAPIBase
         guard base.hasPrefix("http://") || base.hasPrefix("https://") else {
             throw ConfigError(variable: "DISCORD_API_BASE", problem: "expected an http:// or https:// URL, got '\(base)'")
@@ -288,6 +291,7 @@ public struct ConnectorConfig: Sendable {
             ("ENABLE_REPLY_LOOP", enableReplyLoop ? "1" : "0"),
             ("DRY_RUN", dryRun ? "1" : "0"),
             ("PENDING_TTL", String(pendingTTL)),
+            ("COMPONENT_TTL", String(componentTTL)),
             ("DISCORD_API_BASE", apiBase),
             ("DISCORD_GATEWAY_URL", gatewayURL ?? "(from GET /gateway/bot)"),
             ("CTX_SIGNING_KEY", ctxSigningKey == nil ? "(generated, kept in Redis)" : redacted(ctxSigningKey)),

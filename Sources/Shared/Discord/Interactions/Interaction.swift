@@ -146,6 +146,10 @@ public struct InteractionResponse: Encodable, Sendable, Equatable {
     }
 }
 
+/// The body of `PATCH /channels/{channel.id}/messages/{message.id}` has the same fields as an
+/// interaction webhook's edit.
+public typealias MessageEdit = InteractionMessage
+
 /// The body of an interaction webhook message: the edit of `@original`, or a follow-up.
 public struct InteractionMessage: Encodable, Sendable, Equatable {
     /// nil leaves an edited message's text as it is.

@@ -10,8 +10,11 @@ public struct MessageCreate: Encodable, Sendable, Equatable {
     public var allowedMentions: AllowedMentions
     /// With files: one entry per `files[n]` part (`DiscordEndpoint.createMessage` fills it).
     public var attachments: [AttachmentSlot]?
+    /// Action rows of buttons and selects.
+    public var components: [JSONValue]?
 
-    public init(content: String, nonce: String? = nil, messageReference: MessageReference? = nil, allowedMentions: AllowedMentions) {
+    public init(content: String, nonce: String? = nil, messageReference: MessageReference? = nil, allowedMentions: AllowedMentions, components: [JSONValue]? = nil) {
+        self.components = components
         self.content = content
         self.nonce = nonce
         self.enforceNonce = nonce == nil ? nil : true
@@ -24,7 +27,7 @@ public struct MessageCreate: Encodable, Sendable, Equatable {
         case enforceNonce = "enforce_nonce"
         case messageReference = "message_reference"
         case allowedMentions = "allowed_mentions"
-        case attachments
+        case attachments, components
     }
 
     /// `{"id": n, "filename": ...}`: ties `files[n]` to the message.

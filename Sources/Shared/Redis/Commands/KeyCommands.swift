@@ -43,6 +43,18 @@ public struct EXISTS: RedisCommand {
     public func decode(_ reply: RedisValue) throws(RedisError) -> Bool { try ReplyShape.integer(reply, "EXISTS") > 0 }
 }
 
+/// `EXPIRE key seconds`: whether the key exists (and now expires).
+public struct EXPIRE: RedisCommand {
+    public var key: String
+    public var seconds: Int
+    public init(_ key: String, seconds: Int) {
+        self.key = key
+        self.seconds = seconds
+    }
+    public var request: RedisRequest { RedisRequest(["EXPIRE", RedisBytes(key), RedisBytes(seconds)], keys: [key]) }
+    public func decode(_ reply: RedisValue) throws(RedisError) -> Bool { try ReplyShape.integer(reply, "EXPIRE") == 1 }
+}
+
 /// `PING`: answers PONG.
 public struct PING: RedisCommand {
     public init() {}
