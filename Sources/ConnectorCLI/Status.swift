@@ -241,6 +241,17 @@ struct StatusReport: Encodable {
         return Stream(stream: name, role: role, exists: true, length: length, groups: groups)
     }
 
+    /// Slash commands and clicks, from the `interactions_*` counters (`InteractionLedger`).
+    var interactionsLine: String {
+        func count(_ counter: BusCounter) -> Int { stats[counter.field] ?? 0 }
+        let received = count(.interactionsReceived)
+        guard received > 0 else { return "Interactions: none received yet" }
+        var line = "Interactions: \(received) received, \(count(.interactionsAckLate)) acknowledged late (over \(InteractionLedger.lateAfter.wholeMilliseconds) ms), \(count(.interactionsFailed)) failed"
+        if count(.interactionsComponentsExpired) > 0 { line += ", \(count(.interactionsComponentsExpired)) on expired buttons" }
+        if count(.interactionsFailed) > 0 { line += "  (failed: people saw \"This interaction failed\"; see the Ingest or Interactions log)" }
+        return line
+    }
+
     var humanReadable: String {
         var out = ["Bus \(redis)", ""]
         var table = TextTable(["STREAM", "LENGTH", "GROUP", "CONSUMERS", "PENDING", "LAG", "OLDEST PENDING"], rightAligned: [1, 3, 4, 5])
@@ -274,6 +285,7 @@ struct StatusReport: Encodable {
         out.append("Dead letters: \(deadLetters) in \(deadLetterStream)" + (deadLetters > 0 ? " (see `connector dead list`)" : ""))
         let counters = stats.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         out.append("Counters: " + (counters.isEmpty ? "(none yet)" : counters.joined(separator: ", ")))
+        out.append(interactionsLine)
         out.append("")
         if services.isEmpty {
             out.append("Services: no heartbeats (no service is running, or none has started since the upgrade)")

@@ -135,4 +135,68 @@ struct InteractionsEndpointTests {
             #expect(elapsed < .seconds(3))
         }
     }
+
+    static let signingKey = "endpoint-test-signing-key"
+
+    static func click(id: String, customID: String) -> String {
+        #"{"id":"\#(id)","application_id":"\#(World.botUserID)","type":3,"token":"token-\#(id)","version":1,"guild_id":"\#(World.guildID)","channel_id":"\#(World.general)","member":{"user":{"id":"\#(World.human)","username":"alice"}},"message":{"id":"510000000000000001","channel_id":"\#(World.general)"},"data":{"custom_id":"\#(customID)","component_type":2}}"#
+    }
+
+    @Test("a signed click is acknowledged with a deferred update and reaches the agent that posted the buttons; a forged one and one on expired buttons reach nobody")
+    func clicks() async throws {
+        try await withEndpoint(["CTX_SIGNING_KEY": Self.signingKey]) { endpoint, stack in
+            // The buttons a Replier posted for loom: their set, as it keeps it.
+            let context = ComponentContext(agent: "loom", answersRequest: "", channelID: World.general, items: [.init(customID: "approve", label: "Approve")])
+            try await stack.redis.client.run(HSET("discord:components:1733250000000-0", fields: context.streamFields))
+            let signer = ComponentIDSigner(key: Self.signingKey)
+
+            let answer = try await endpoint.post(Self.click(id: "950000000000000001", customID: signer.sign(.init(set: "1733250000000-0", index: 0))))
+            #expect(answer.json?["type"]?.intValue == 6)
+            let delivered = try #require(await eventually { try? await stack.entries("sos:inbox:loom").first })
+            #expect(delivered.fields["kind"] == "component")
+            #expect(delivered.fields["custom_id"] == "approve")
+            #expect(delivered.fields["message_id"] == "510000000000000001")
+
+            let forged = try await endpoint.post(Self.click(id: "950000000000000002", customID: "approve"))
+            #expect(forged.json?["type"]?.intValue == 4)
+            #expect(forged.json?["data"]?["flags"]?.intValue == 64)
+            let expired = try await endpoint.post(Self.click(id: "950000000000000003", customID: signer.sign(.init(set: "1733250000999-0", index: 0))))
+            #expect(expired.json?["type"]?.intValue == 4)
+            #expect(expired.json?["data"]?["content"]?.stringValue?.contains("expired") == true)
+            try await Task.sleep(for: .milliseconds(300))  // a quiet period: a stray delivery would show by now
+            #expect(try await stack.entries("discord:inbound").count == 1)
+        }
+    }
+
+    @Test("SIGKILL between receipt and the bus write: no deferral went out and nothing is on the bus, so the person sees the failure and asks again; the restarted endpoint takes that once")
+    func killedBeforeTheWrite() async throws {
+        try await withEndpoint { endpoint, stack in
+            // Hold every write: the endpoint has the request and waits on Redis when it dies.
+            try await stack.redis.client.send("CLIENT", "PAUSE", "10000", "WRITE")
+            let inFlight = Task { try? await endpoint.post(Self.command(id: "960000000000000001", prompt: "are you there?")) }
+            try await Task.sleep(for: .milliseconds(500))  // a quiet period: the request is in the endpoint by now
+            let process = try #require(stack.services["Interactions"])
+            process.signal(SIGKILL)
+            let answer = await inFlight.value
+            #expect(answer == nil, "the killed endpoint answered \(String(describing: answer))")
+            try await stack.redis.client.send("CLIENT", "UNPAUSE")
+            try await Task.sleep(for: .milliseconds(500))  // a quiet period: a write left behind would show by now
+            #expect(try await stack.entries("discord:inbound").isEmpty)
+
+            let restarted = try stack.start("Interactions")
+            let up = await eventually(timeout: .seconds(15)) { () -> Bool? in
+                if restarted.hasExited { return false }
+                return (try? await endpoint.http.request(method: "GET", url: endpoint.url + "/healthz").status) == 200 ? true : nil
+            }
+            try #require(up == true)
+            let retry = try await endpoint.post(Self.command(id: "960000000000000002", prompt: "are you there?"))
+            #expect(retry.json?["type"]?.intValue == 5)
+            let delivered = await eventually { () -> [StreamEntry]? in
+                guard let entries = try? await stack.entries("sos:inbox:kasra"), !entries.isEmpty else { return nil }
+                return entries
+            }
+            #expect(delivered?.count == 1)
+            #expect(delivered?.first?.fields["content"] == "are you there?")
+        }
+    }
 }
