@@ -4,8 +4,9 @@
 # - Redis: uses MUMEGA_BUS_URL when set (environment or .env); otherwise starts redis-server on
 #   127.0.0.1:${REDIS_PORT:-6379} with its data in run/redis (or reuses one already answering there).
 # - Discord: with DISCORD_BOT_TOKEN set, the real Discord. Without it, the project's Discord
-#   simulator plus an echo agent, and a prompt where what you type is posted to #general as a
-#   human's @mention of the bot; the connector's answer is printed when the bot posts it.
+#   simulator plus an echo agent, and a prompt (scripts/sim-prompt.py) where what you type is
+#   posted to #general as a human's @mention of the bot, `/ask <text>` runs the slash command and
+#   `/click <label>` clicks a button; the connector's answer is printed when the bot posts it.
 # Everything started here is stopped on exit (Ctrl-C, or the end of piped input).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,28 +93,4 @@ fi
 
 for _ in $(seq 100); do grep -q "guild available" run/logs/Ingest.log 2>/dev/null && break; sleep 0.1; done
 general=300000000000000001
-seen=$(curl -fs "http://127.0.0.1:$SIM_PORT/_sim/posts?channel_id=$general" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["posts"]))')
-say "type a message for #general (sent as alice, mentioning the bot); Ctrl-D or Ctrl-C to stop."
-while true; do
-    [ -t 0 ] && printf 'alice> '
-    IFS= read -r line || break
-    [ -z "$line" ] && continue
-    body=$(python3 -c 'import json,sys; print(json.dumps({"channel_id": sys.argv[1], "content": sys.argv[2], "mention_bot": True}))' "$general" "$line")
-    curl -fs -X POST -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$SIM_PORT/_sim/messages" >/dev/null
-    started=$(date +%s%N)
-    answered=0
-    for _ in $(seq 100); do
-        posts=$(curl -fs "http://127.0.0.1:$SIM_PORT/_sim/posts?channel_id=$general")
-        count=$(printf '%s' "$posts" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["posts"]))')
-        if [ "$count" -gt "$seen" ]; then
-            ms=$(( ($(date +%s%N) - started) / 1000000 ))
-            printf '%s' "$posts" | python3 -c 'import json,sys; [print("connector-bot> " + p["content"]) for p in json.load(sys.stdin)["posts"][int(sys.argv[1]):]]' "$seen"
-            say "(round trip: Discord -> Ingest -> Dispatcher -> echo agent -> Replier -> Discord in ${ms} ms)"
-            seen=$count
-            answered=1
-            break
-        fi
-        sleep 0.05
-    done
-    [ "$answered" -eq 1 ] || say "no answer within 5 s; see run/logs/"
-done
+python3 scripts/sim-prompt.py "$SIM_PORT" "$general"

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""The `make run` prompt in simulator mode: plays alice in #general through the simulator's
+control API and prints what the bot posts.
+
+    <text>            posted as alice's @mention of the bot
+    /ask <text>       the slash command (the bot's "thinking..." is edited to the answer)
+    /click [label]    clicks a button on the newest bot message that has buttons
+
+Usage: sim-prompt.py <simulator port> <channel id>
+"""
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+PORT, CHANNEL = sys.argv[1], sys.argv[2]
+BASE = f"http://127.0.0.1:{PORT}"
+WAIT_S = 5
+
+
+def bold(text):
+    print(f"\033[1m{text}\033[0m", flush=True)
+
+
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(BASE + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        raise SystemExit(f"simulator refused {method} {path}: {error.code} {error.read().decode(errors='replace')}")
+
+
+def posts():
+    return call("GET", f"/_sim/posts?channel_id={CHANNEL}")["posts"]
+
+
+def buttons(post):
+    """The labels of a post's buttons."""
+    labels = []
+    for row in post.get("components") or []:
+        for component in row.get("components", []):
+            if component.get("type") == 2 and component.get("label"):
+                labels.append(component["label"])
+    return labels
+
+
+def show(post):
+    labels = buttons(post)
+    suffix = f"   [buttons: {' | '.join(labels)}]" if labels else ""
+    for line in (post.get("content") or "").splitlines() or [""]:
+        print(f"connector-bot> {line}{suffix}", flush=True)
+        suffix = ""
+
+
+def state():
+    """Each post's id -> (content, number of edits), to see what changed."""
+    return {p["id"]: (p.get("content"), len(p.get("edits") or [])) for p in posts()}
+
+
+def wait_for_change(before, started, what):
+    """Prints the posts that appeared or changed (with text) since `before`."""
+    deadline = time.time() + WAIT_S
+    while time.time() < deadline:
+        changed = [p for p in posts() if p.get("content") and (p["id"] not in before or before[p["id"]] != (p.get("content"), len(p.get("edits") or [])))]
+        if changed:
+            ms = int((time.time() - started) * 1000)
+            for post in changed:
+                show(post)
+            bold(f"(round trip: {what} in {ms} ms)")
+            return
+        time.sleep(0.05)
+    bold(f"no answer within {WAIT_S} s; see run/logs/")
+
+
+def main():
+    bold("type a message for #general (sent as alice, mentioning the bot), /ask <text> for the slash command,")
+    bold("a line with 'buttons' in it to get Approve/Deny buttons, /click [label] to click one; Ctrl-D or Ctrl-C to stop.")
+    while True:
+        if sys.stdin.isatty():
+            print("alice> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return
+        line = line.strip()
+        if not line:
+            continue
+        before = state()
+        started = time.time()
+        if line.startswith("/ask"):
+            prompt = line[len("/ask"):].strip()
+            if not prompt:
+                bold("say what to ask: /ask <text>")
+                continue
+            call("POST", "/_sim/interactions", {"type": 2, "channel_id": CHANNEL, "name": "ask", "options": [{"name": "prompt", "type": 3, "value": prompt}]})
+            wait_for_change(before, started, "/ask -> Ingest (deferred) -> Dispatcher -> echo agent -> Replier edits @original")
+        elif line.startswith("/click"):
+            label = line[len("/click"):].strip()
+            with_buttons = [p for p in posts() if buttons(p)]
+            if not with_buttons:
+                bold("no message with buttons yet: send a line with the word 'buttons' in it first")
+                continue
+            target = with_buttons[-1]
+            choice = label or buttons(target)[0]
+            if choice not in buttons(target):
+                bold(f"the newest message with buttons has {', '.join(buttons(target))}; /click one of them")
+                continue
+            call("POST", f"/_sim/messages/{target['id']}/click", {"label": choice})
+            wait_for_change(before, started, "click -> Ingest (deferred update) -> Dispatcher -> echo agent -> Replier edits the message")
+        else:
+            call("POST", "/_sim/messages", {"channel_id": CHANNEL, "content": line, "mention_bot": True})
+            wait_for_change(before, started, "Discord -> Ingest -> Dispatcher -> echo agent -> Replier -> Discord")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass
