@@ -114,6 +114,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
+                // Ed25519 signatures of HTTP deliveries to an Interactions Endpoint.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -121,7 +123,15 @@ let package = Package(
         .executableTarget(name: "ConnectorBench", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "TestSupport",
-            dependencies: ["Shared"],
+            dependencies: [
+                "Shared",
+                // InteractionsEndpointStub: a small HTTP server the simulator delivers interactions to.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SharedTests", dependencies: ["Shared"], swiftSettings: swiftSettings),

@@ -37,6 +37,21 @@ struct ControlRoutes {
         let expired: Bool
     }
 
+    private struct VerifyKey: Encodable {
+        let verifyKey: String
+    }
+
+    private struct EndpointURL: Encodable {
+        let url: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(url, forKey: .url)
+        }
+
+        private enum CodingKeys: String, CodingKey { case url }
+    }
+
     private struct PostCount: Encodable {
         let count: Int
     }
@@ -152,7 +167,22 @@ struct ControlRoutes {
 
         sim.post("interactions") { request, _ in
             let body = try await request.decodeJSON(CreateInteractionRequest.self)
-            return try Response.json(try await world.createInteraction(body), status: .created)
+            return try Response.json(await deliverOverHTTP(try await world.createInteraction(body)), status: .created)
+        }
+
+        sim.post("messages/{messageId}/click") { request, context in
+            let body = try await request.decodeJSON(ClickRequest.self)
+            let created = try await world.click(messageId: try context.parameters.require("messageId"), body)
+            return try Response.json(await deliverOverHTTP(created), status: .created)
+        }
+
+        sim.put("interactions/endpoint") { request, _ in
+            let body = try await request.decodeJSON(EndpointURLRequest.self)
+            return try Response.json(EndpointURL(url: try await world.setInteractionsEndpoint(body.url ?? "")))
+        }
+
+        sim.get("application") { _, _ in
+            try Response.json(VerifyKey(verifyKey: await world.verifyKey))
         }
 
         sim.get("interactions") { _, _ in
@@ -177,5 +207,15 @@ struct ControlRoutes {
             await world.reset()
             return Response(status: .noContent)
         }
+    }
+
+    /// For `deliver: http`: POSTs the interaction to the endpoint, outside the world's actor so
+    /// the endpoint may call the simulator meanwhile, and applies its answer as the callback.
+    private func deliverOverHTTP(_ created: CreatedInteraction) async -> CreatedInteraction {
+        guard let outgoing = created.outgoing else { return created }
+        let answer = await EndpointDelivery.send(outgoing)
+        var delivered = created
+        delivered.httpDelivery = await world.applyEndpointAnswer(answer, to: outgoing)
+        return delivered
     }
 }

@@ -136,8 +136,52 @@ struct CreateInteractionRequest: Decodable, Sendable {
     var componentType: Int?
     var values: [String]?
     var messageId: Snowflake?
+    /// `gateway` (default), `none`, or `http`: POSTed, signed, to the Interactions Endpoint URL.
     var deliver: String?
     var locale: String?
+}
+
+/// How a control-created interaction reaches the application: `deliver` of the control calls.
+enum InteractionDeliveryMode: String, Sendable {
+    /// INTERACTION_CREATE on the gateway.
+    case gateway
+    /// Only stored; the test reads it from the control call's answer.
+    case storeOnly = "none"
+    /// POSTed, signed, to the Interactions Endpoint URL; its answer is the callback.
+    case http
+
+    init(_ raw: String?) throws(DiscordAPIError) {
+        guard let mode = Self(rawValue: raw ?? "gateway") else {
+            throw DiscordAPIError(status: .badRequest, body: .init(message: "deliver must be 'gateway', 'none' or 'http', got '\(raw ?? "")'", code: 0))
+        }
+        self = mode
+    }
+}
+
+/// `POST /_sim/messages/{id}/click`: a user using a component of a message.
+struct ClickRequest: Decodable, Sendable {
+    var customId: String?
+    /// A button's label, used when `custom_id` is absent.
+    var label: String?
+    /// A select's chosen option values.
+    var values: [String]?
+    var userId: Snowflake?
+    var deliver: String?
+}
+
+/// `PUT /_sim/interactions/endpoint`.
+struct EndpointURLRequest: Decodable, Sendable {
+    var url: String?
+}
+
+/// Discord's PING interaction, which it sends to an Interactions Endpoint URL to check it.
+struct PingInteraction: Encodable, Sendable {
+    let id: Snowflake
+    let applicationId: Snowflake
+    var type = 1
+    let token: String
+    var version = 1
+    var entitlements: [JSONValue] = []
 }
 
 /// The message part of a callback (`data` of types 4 and 7), a follow-up or an edit.
@@ -239,12 +283,20 @@ struct StoredInteraction: Sendable {
     var followupIds: [Snowflake] = []
     /// Set by `POST /_sim/interactions/{id}/expire`.
     var expired = false
+    /// Its HTTP delivery failed (no answer in 3 s, a non-2xx, a body that is no callback):
+    /// "This interaction failed" for the user, and no callback is taken any more.
+    var failed = false
 
     var acknowledged: Bool { callbackType != nil }
 }
 
-/// A callback request for a known interaction, accepted or not.
+/// A callback for a known interaction, accepted or not: a request to the callback route, or
+/// the Interactions Endpoint's answer to an HTTP delivery.
 struct InteractionCallbackRecord: Encodable, Sendable {
+    enum Via: String, Encodable, Sendable {
+        case callback, endpoint
+    }
+
     let interactionId: Snowflake
     /// `nil` when the body had none (or was not JSON).
     let type: Int?
@@ -252,8 +304,11 @@ struct InteractionCallbackRecord: Encodable, Sendable {
     /// Microseconds from the interaction's creation to this request.
     let latencyUs: Int64
     let accepted: Bool
+    /// The callback route's answer; for `endpoint`, the endpoint's status when it failed
+    /// (0: no answer within 3 s), else the status the callback route would have answered.
     let status: Int
     var code: Int?
+    var via = Via.callback
 }
 
 /// `GET /_sim/interactions` entries.
@@ -270,29 +325,89 @@ struct InteractionSummary: Encodable, Sendable {
     let originalMessageId: Snowflake?
     let followupIds: [Snowflake]
     let expired: Bool
+    let failed: Bool
 }
 
 /// `POST /_sim/interactions` answer.
 struct CreatedInteraction: Encodable, Sendable {
+    /// What the interaction is on the wire: a PING only goes to an Interactions Endpoint.
+    enum Payload: Sendable {
+        case interaction(Interaction)
+        case ping(PingInteraction)
+    }
+
     let id: Snowflake
     let token: String
-    let interaction: Interaction
+    let payload: Payload
     let createdAtUs: Int64
-    /// When INTERACTION_CREATE was handed to the gateway connections; `nil` for `deliver: none`.
-    let dispatchedAtUs: Int64?
+    /// When INTERACTION_CREATE was handed to the gateway connections, or the HTTP delivery
+    /// was sent; `nil` for `deliver: none`.
+    var dispatchedAtUs: Int64?
+    /// For `deliver: http`: the signed request to send, and once sent, what came back.
+    var outgoing: OutgoingInteraction?
+    var httpDelivery: HTTPDelivery?
+
+    var interaction: Interaction? {
+        if case .interaction(let interaction) = payload { return interaction }
+        return nil
+    }
 
     private enum CodingKeys: String, CodingKey {
-        case id, token, interaction, createdAtUs, dispatchedAtUs
+        case id, token, interaction, createdAtUs, dispatchedAtUs, httpDelivery
     }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(token, forKey: .token)
-        try container.encode(interaction, forKey: .interaction)
+        switch payload {
+        case .interaction(let interaction): try container.encode(interaction, forKey: .interaction)
+        case .ping(let ping): try container.encode(ping, forKey: .interaction)
+        }
         try container.encode(createdAtUs, forKey: .createdAtUs)
         // Explicit null, so a client sees the field either way.
         try container.encode(dispatchedAtUs, forKey: .dispatchedAtUs)
+        try container.encodeIfPresent(httpDelivery, forKey: .httpDelivery)
+    }
+}
+
+/// An interaction to POST to the Interactions Endpoint URL: the exact body and its signature.
+struct OutgoingInteraction: Sendable {
+    let interactionId: Snowflake
+    let token: String
+    let isPing: Bool
+    let url: String
+    let body: [UInt8]
+    /// Unix seconds, as `X-Signature-Timestamp` sends it.
+    let timestamp: String
+    /// Hex Ed25519 signature of `timestamp` followed by `body`.
+    let signature: String
+    let createdAt: Date
+}
+
+/// What the Interactions Endpoint answered: `status` 0 when it did not answer within 3 s.
+struct EndpointAnswer: Sendable {
+    let status: Int
+    let body: [UInt8]?
+    let latencyUs: Int64
+}
+
+/// `http_delivery` in the control call's answer.
+struct HTTPDelivery: Encodable, Sendable {
+    let status: Int
+    let latencyUs: Int64
+    /// The endpoint's JSON body; `null` when it sent none or it was not JSON.
+    let body: JSONValue?
+
+    private enum CodingKeys: String, CodingKey {
+        case status, latencyUs, body
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        try container.encode(latencyUs, forKey: .latencyUs)
+        try container.encode(body, forKey: .body)
     }
 }
 
@@ -312,9 +427,15 @@ struct InteractionState: Sendable {
     var postIndexByMessageId: [Snowflake: Int] = [:]
     var globalCommands: [ApplicationCommand] = []
     var guildCommands: [Snowflake: [ApplicationCommand]] = [:]
+    /// Signs HTTP deliveries; its public key is the application's `verify_key`.
+    let signer: InteractionSigner
+    /// The Interactions Endpoint URL (`--interactions-url`, `PUT /_sim/interactions/endpoint`).
+    var endpointURL: String?
 
-    init(tokenLifetime: TimeInterval) {
+    init(tokenLifetime: TimeInterval, signer: InteractionSigner, endpointURL: String?) {
         self.tokenLifetime = tokenLifetime
+        self.signer = signer
+        self.endpointURL = endpointURL
     }
 
     /// `POST /_sim/reset` clears the callback log and the links to the cleared posts; the

@@ -285,6 +285,8 @@ struct CreateMessageRequest: Decodable, Sendable {
     var messageReference: MessageReference?
     var allowedMentions: AllowedMentions?
     var flags: Int?
+    /// Action rows of buttons and string selects (MessageComponents.swift).
+    var components: [JSONValue]?
     /// Describes the `files[n]` parts of a multipart create; only meaningful there.
     var attachments: [PartialAttachment]?
 }

@@ -31,12 +31,70 @@ struct RESTRoutes {
         api.get("channels/{channelId}/messages") { request, context in try await listMessages(request, context) }
         api.get("channels/{channelId}/messages/{messageId}") { _, context in try await getMessage(context) }
         api.post("channels/{channelId}/messages") { request, context in try await createMessage(request, context) }
+        api.patch("channels/{channelId}/messages/{messageId}") { request, context in try await editMessage(request, context) }
         api.post("channels/{channelId}/typing") { _, context in try await triggerTyping(context) }
         api.put("channels/{channelId}/messages/{messageId}/reactions/{emoji}/@me") { _, context in try await addReaction(context) }
         api.get("guilds/{guildId}") { _, context in try await guild(context) }
         api.get("guilds/{guildId}/channels") { _, context in try await guildChannels(context) }
         api.post("guilds/{guildId}/channels") { request, context in try await createChannel(request, context) }
+        api.get("applications/@me") { _, _ in try Response.json(await application()) }
         interactions.registerCommandRoutes(on: api)
+    }
+
+    /// `GET /applications/@me`: the application object, trimmed to what a bot reads. Its
+    /// `verify_key` checks the signatures of HTTP deliveries to the Interactions Endpoint.
+    private struct Application: Encodable {
+        let id: Snowflake
+        let name: String
+        var icon: String?
+        var description = "The Discord simulator's application"
+        var botPublic = true
+        var botRequireCodeGrant = false
+        let verifyKey: String
+        var flags = 0
+        let interactionsEndpointUrl: String?
+        let bot: User
+
+        private enum CodingKeys: String, CodingKey {
+            case id, name, icon, description, botPublic, botRequireCodeGrant, verifyKey, flags, interactionsEndpointUrl, bot
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            // Discord sends these two as null rather than leaving them out.
+            try container.encode(icon, forKey: .icon)
+            try container.encode(interactionsEndpointUrl, forKey: .interactionsEndpointUrl)
+            try container.encode(description, forKey: .description)
+            try container.encode(botPublic, forKey: .botPublic)
+            try container.encode(botRequireCodeGrant, forKey: .botRequireCodeGrant)
+            try container.encode(verifyKey, forKey: .verifyKey)
+            try container.encode(flags, forKey: .flags)
+            try container.encode(bot, forKey: .bot)
+        }
+    }
+
+    private func application() async -> Application {
+        Application(
+            id: Fixtures.botUser.id, name: Fixtures.botUser.username, verifyKey: await world.verifyKey,
+            interactionsEndpointUrl: await world.interactionsEndpointURL, bot: Fixtures.botUser
+        )
+    }
+
+    /// JSON only (Discord also takes multipart edits, which the connector does not send).
+    private func editMessage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let parsed: Result<InteractionMessageBody, DiscordAPIError>
+        do {
+            parsed = .success(try await request.decodeJSON(InteractionMessageBody.self))
+        } catch let error as DiscordAPIError {
+            parsed = .failure(error)
+        }
+        return try Response.json(try await world.editChannelMessage(
+            channelId: try context.parameters.require("channelId"),
+            messageId: try context.parameters.require("messageId"),
+            body: parsed
+        ))
     }
 
     private struct GatewayBot: Encodable {

@@ -30,6 +30,10 @@ struct SimulatorConfiguration: Sendable {
     /// Seconds an interaction token stays valid for its webhook (follow-ups, `@original`);
     /// Discord's is 15 minutes.
     var interactionTokenTTL: TimeInterval = 15 * 60
+    /// The 32-byte Ed25519 seed that signs HTTP deliveries; `nil` makes a fresh key pair at start.
+    var interactionsPrivateKey: [UInt8]?
+    /// The Interactions Endpoint URL that `deliver: http` POSTs to.
+    var interactionsURL: String?
 
     static let usage = """
         Usage: DiscordSimulator [options]
@@ -48,6 +52,10 @@ struct SimulatorConfiguration: Sendable {
                                       (default 10485760)
           --interaction-token-ttl S   seconds an interaction token is valid for follow-ups and
                                       @original; later is 401, code 50027 (default 900)
+          --interactions-private-key H
+                                      64 hex digits, the Ed25519 seed signing HTTP deliveries
+                                      (default: a fresh key each start; GET /_sim/application)
+          --interactions-url URL      the Interactions Endpoint URL for deliver "http" (default none)
         """
 
     struct ParseError: Error, CustomStringConvertible {
@@ -107,6 +115,18 @@ struct SimulatorConfiguration: Sendable {
                     throw ParseError(description: "\(argument) expects a positive number of seconds, got '\(raw)'")
                 }
                 configuration.interactionTokenTTL = seconds
+            case "--interactions-private-key":
+                let raw = try value(for: argument)
+                guard let seed = parseHex(raw), seed.count == 32 else {
+                    throw ParseError(description: "\(argument) expects 64 hex digits (a 32-byte Ed25519 seed)")
+                }
+                configuration.interactionsPrivateKey = seed
+            case "--interactions-url":
+                let raw = try value(for: argument)
+                guard let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                    throw ParseError(description: "\(argument) expects an absolute http(s) URL, got '\(raw)'")
+                }
+                configuration.interactionsURL = raw
             case "-h", "--help":
                 throw HelpRequested()
             default:
@@ -114,6 +134,17 @@ struct SimulatorConfiguration: Sendable {
             }
         }
         return configuration
+    }
+
+    private static func parseHex(_ raw: String) -> [UInt8]? {
+        let digits = Array(raw.utf8)
+        guard digits.count % 2 == 0, raw.allSatisfy(\.isHexDigit) else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
     }
 
     private static func parsePort(_ raw: String) throws -> Int {

@@ -18,14 +18,15 @@ extension World {
     // MARK: - Control API
 
     func createInteraction(_ request: CreateInteractionRequest, now: Date = Date()) throws(DiscordAPIError) -> CreatedInteraction {
-        guard let rawType = request.type, let type = Interaction.Kind(rawValue: rawType), type != .ping else {
-            throw DiscordAPIError(status: .badRequest, body: .init(message: "type must be 2 (APPLICATION_COMMAND) or 3 (MESSAGE_COMPONENT)", code: 0))
+        let delivery = try InteractionDeliveryMode(request.deliver)
+        guard let rawType = request.type, let type = Interaction.Kind(rawValue: rawType), type != .ping || delivery == .http else {
+            throw DiscordAPIError(status: .badRequest, body: .init(message: "type must be 2 (APPLICATION_COMMAND) or 3 (MESSAGE_COMPONENT), or 1 (PING) with deliver 'http'", code: 0))
         }
-        let deliverOverGateway: Bool
-        switch request.deliver ?? "gateway" {
-        case "gateway": deliverOverGateway = true
-        case "none": deliverOverGateway = false
-        case let other: throw DiscordAPIError(status: .badRequest, body: .init(message: "deliver must be 'gateway' or 'none', got '\(other)'", code: 0))
+        if delivery == .http, interactions.endpointURL == nil {
+            throw DiscordAPIError(status: .badRequest, body: .init(message: "deliver 'http' needs an Interactions Endpoint URL (--interactions-url or PUT /_sim/interactions/endpoint)", code: 0))
+        }
+        if type == .ping {
+            return createPing(now: now)
         }
         guard let channelId = request.channelId, let channel = channels[channelId] else {
             throw .unknownChannel
@@ -99,15 +100,108 @@ extension World {
             interaction.user = invoker
         }
         var stored = StoredInteraction(interaction: interaction, createdAt: now)
-        if deliverOverGateway {
+        var outgoing: OutgoingInteraction?
+        switch delivery {
+        case .gateway:
             broadcast("INTERACTION_CREATE", interaction, guildId: guildId)
             stored.dispatchedAtUs = Date().microsecondsSince1970
+        case .http:
+            outgoing = signedDelivery(of: interaction, id: id, token: token, isPing: false, createdAt: now)
+            stored.dispatchedAtUs = Date().microsecondsSince1970
+        case .storeOnly:
+            break
         }
         interactions.byId[id] = stored
         interactions.idByToken[token] = id
         interactions.order.append(id)
         stats.interactionsCreated += 1
-        return CreatedInteraction(id: id, token: token, interaction: interaction, createdAtUs: now.microsecondsSince1970, dispatchedAtUs: stored.dispatchedAtUs)
+        return CreatedInteraction(
+            id: id, token: token, payload: .interaction(interaction), createdAtUs: now.microsecondsSince1970,
+            dispatchedAtUs: stored.dispatchedAtUs, outgoing: outgoing
+        )
+    }
+
+    /// A PING, as Discord sends one to check an Interactions Endpoint URL. It is not stored:
+    /// its only callback is the endpoint's answer, which must be PONG.
+    private func createPing(now: Date) -> CreatedInteraction {
+        let id = snowflakes.next(at: now)
+        let token = Self.randomToken()
+        let ping = PingInteraction(id: id, applicationId: Fixtures.botUser.id, token: token)
+        let outgoing = signedDelivery(of: ping, id: id, token: token, isPing: true, createdAt: now)
+        return CreatedInteraction(
+            id: id, token: token, payload: .ping(ping), createdAtUs: now.microsecondsSince1970,
+            dispatchedAtUs: Date().microsecondsSince1970, outgoing: outgoing
+        )
+    }
+
+    private func signedDelivery(of payload: some Encodable, id: Snowflake, token: String, isPing: Bool, createdAt: Date) -> OutgoingInteraction? {
+        guard let url = interactions.endpointURL, let body = try? JSONCoding.encoder().encode(payload) else { return nil }
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let bytes = Array(body)
+        return OutgoingInteraction(
+            interactionId: id, token: token, isPing: isPing, url: url, body: bytes,
+            timestamp: timestamp, signature: interactions.signer.signature(timestamp: timestamp, body: bytes), createdAt: createdAt
+        )
+    }
+
+    /// Applies the Interactions Endpoint's answer to an HTTP delivery as the callback it is:
+    /// a 2xx JSON callback body goes through the same checks as the callback route; anything
+    /// else (no answer in 3 s, a non-2xx, a body that is no callback) fails the interaction.
+    func applyEndpointAnswer(_ answer: EndpointAnswer, to outgoing: OutgoingInteraction, receivedAt: Date = Date()) -> HTTPDelivery {
+        let json = answer.body.flatMap { try? JSONCoding.decoder().decode(JSONValue.self, from: Data($0)) }
+        let delivery = HTTPDelivery(status: answer.status, latencyUs: answer.latencyUs, body: json)
+        let id = outgoing.interactionId
+        func recordFailure(status: Int, code: Int? = nil) {
+            interactions.byId[id]?.failed = true
+            interactions.callbacks.append(InteractionCallbackRecord(
+                interactionId: id, type: json?["type"]?.intValue, receivedAtUs: receivedAt.microsecondsSince1970,
+                latencyUs: receivedAt.microsecondsSince1970 - outgoing.createdAt.microsecondsSince1970,
+                accepted: false, status: status, code: code, via: .endpoint
+            ))
+        }
+        guard (200..<300).contains(answer.status), let body = answer.body,
+            let callback = try? JSONCoding.decoder().decode(InteractionCallbackRequest.self, from: Data(body))
+        else {
+            recordFailure(status: answer.status)
+            return delivery
+        }
+        if outgoing.isPing {
+            stats.interactionCallbacks += 1
+            guard callback.type == 1 else {
+                recordFailure(status: 400, code: 50035)
+                return delivery
+            }
+            stats.interactionCallbacksAccepted += 1
+            interactions.callbacks.append(InteractionCallbackRecord(
+                interactionId: id, type: 1, receivedAtUs: receivedAt.microsecondsSince1970,
+                latencyUs: receivedAt.microsecondsSince1970 - outgoing.createdAt.microsecondsSince1970,
+                accepted: true, status: 204, via: .endpoint
+            ))
+            return delivery
+        }
+        do throws(DiscordAPIError) {
+            _ = try interactionCallback(id: id, token: outgoing.token, body: .success(callback), receivedAt: receivedAt, via: .endpoint)
+        } catch {
+            interactions.byId[id]?.failed = true
+        }
+        return delivery
+    }
+
+    var verifyKey: String { interactions.signer.verifyKey }
+
+    var interactionsEndpointURL: String? { interactions.endpointURL }
+
+    /// `PUT /_sim/interactions/endpoint`: an absolute http(s) URL, or empty to clear it.
+    func setInteractionsEndpoint(_ url: String) throws(DiscordAPIError) -> String? {
+        guard !url.isEmpty else {
+            interactions.endpointURL = nil
+            return nil
+        }
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
+            throw DiscordAPIError(status: .badRequest, body: .init(message: "url must be an absolute http(s) URL, or empty to clear it", code: 0))
+        }
+        interactions.endpointURL = url
+        return url
     }
 
     /// Expires an interaction's token at once: its webhook answers 401 50027 from now on.
@@ -125,7 +219,7 @@ extension World {
                 channelId: stored.interaction.channelId, createdAtUs: stored.createdAt.microsecondsSince1970,
                 dispatchedAtUs: stored.dispatchedAtUs, acknowledged: stored.acknowledged, callbackType: stored.callbackType,
                 callbackAtUs: stored.callbackAtUs, originalMessageId: stored.originalMessageId, followupIds: stored.followupIds,
-                expired: stored.expired || isPastLifetime(stored, now: Date())
+                expired: stored.expired || isPastLifetime(stored, now: Date()), failed: stored.failed
             )
         }
     }
@@ -142,7 +236,8 @@ extension World {
         id: Snowflake,
         token: String,
         body parsed: Result<InteractionCallbackRequest, DiscordAPIError>,
-        receivedAt: Date = Date()
+        receivedAt: Date = Date(),
+        via: InteractionCallbackRecord.Via = .callback
     ) throws(DiscordAPIError) -> InteractionCallbackResponse {
         guard let stored = interactions.byId[id], stored.interaction.token == token else {
             throw .unknownInteraction
@@ -153,7 +248,7 @@ extension World {
             interactions.callbacks.append(InteractionCallbackRecord(
                 interactionId: id, type: callbackType, receivedAtUs: receivedAt.microsecondsSince1970,
                 latencyUs: receivedAt.microsecondsSince1970 - stored.createdAt.microsecondsSince1970,
-                accepted: (200..<300).contains(status), status: status, code: code
+                accepted: (200..<300).contains(status), status: status, code: code, via: via
             ))
         }
         do throws(DiscordAPIError) {
@@ -174,6 +269,7 @@ extension World {
     ) throws(DiscordAPIError) -> InteractionCallbackResponse {
         let interaction = stored.interaction
         guard !stored.acknowledged else { throw .alreadyAcknowledged }
+        guard !stored.failed else { throw .unknownInteraction }
         guard receivedAt.timeIntervalSince(stored.createdAt) <= InteractionState.callbackDeadline else {
             throw .unknownInteraction
         }
@@ -311,7 +407,7 @@ extension World {
         guard allowEmpty || !content.isEmpty || !embeds.isEmpty || !components.isEmpty else {
             throw .emptyMessage
         }
-        try validate(content: content, allowedMentions: body.allowedMentions)
+        try validate(content: content, allowedMentions: body.allowedMentions, components: body.components)
         let flags = allowEmpty ? (body.flags ?? 0) : ((body.flags ?? 0) & Self.settableFlags)
         let id = snowflakes.next(at: receivedAt)
         var message = Message(id: id, channelId: interaction.channelId, author: Fixtures.botUser, content: content, timestamp: SnowflakeGenerator.timestamp(of: id))
@@ -344,18 +440,20 @@ extension World {
         return message
     }
 
-    private func validate(content: String, allowedMentions: AllowedMentions?) throws(DiscordAPIError) {
-        guard content.unicodeScalars.count <= 2000 else {
-            throw .invalidFormBody(.object(["content": .formError(code: "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")]))
+    private func validate(content: String, allowedMentions: AllowedMentions?, components: [JSONValue]?) throws(DiscordAPIError) {
+        var errors: [String: JSONValue] = [:]
+        if content.unicodeScalars.count > 2000 {
+            errors["content"] = .formError(code: "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
         }
-        if let errors = allowedMentions?.validationErrors() {
-            throw .invalidFormBody(.object(["allowed_mentions": errors]))
-        }
+        if let problems = allowedMentions?.validationErrors() { errors["allowed_mentions"] = problems }
+        if let components, let problems = MessageComponents.errors(components) { errors["components"] = problems }
+        if !errors.isEmpty { throw .invalidFormBody(.object(errors)) }
     }
 
-    /// Applies an edit (webhook PATCH or a type 7 callback): the fields given replace the
-    /// message's, LOADING is cleared, and a non-ephemeral message dispatches MESSAGE_UPDATE.
-    private func edit(_ original: Message, with body: InteractionMessageBody, at now: Date) throws(DiscordAPIError) -> Message {
+    /// Applies an edit (channel message PATCH, webhook PATCH or a type 7 callback): the fields
+    /// given replace the message's (`components: []` removes them, no `components` keeps them),
+    /// LOADING is cleared, and a non-ephemeral message dispatches MESSAGE_UPDATE.
+    func edit(_ original: Message, with body: InteractionMessageBody, at now: Date) throws(DiscordAPIError) -> Message {
         var message = original
         if let content = body.content { message.content = content }
         if let embeds = body.embeds { message.embeds = embeds }
@@ -373,7 +471,7 @@ extension World {
         guard !message.content.isEmpty || !message.embeds.isEmpty || !(message.components ?? []).isEmpty || !message.attachments.isEmpty else {
             throw .emptyMessage
         }
-        try validate(content: message.content, allowedMentions: body.allowedMentions)
+        try validate(content: message.content, allowedMentions: body.allowedMentions, components: body.components)
         message.editedTimestamp = wasLoading ? nil : SnowflakeGenerator.discordTimestamp(millisecondsSince1970: UInt64(now.timeIntervalSince1970 * 1000))
         // Completing a deferred response notifies like a new message; later edits do not.
         var pinged: Pinged?
@@ -418,7 +516,7 @@ extension World {
     }
 
     /// A message in the channel's history, or an (ephemeral) interaction message of that channel.
-    private func anyMessage(_ id: Snowflake, in channelId: Snowflake) -> Message? {
+    func anyMessage(_ id: Snowflake, in channelId: Snowflake) -> Message? {
         if let found = message(id, in: channelId) { return found }
         if let found = interactions.messages[id], found.channelId == channelId { return found }
         return nil

@@ -178,7 +178,7 @@ actor World {
     var interactions: InteractionState
     let maxUploadBytes: Int
 
-    init(configuration: SimulatorConfiguration, logger: Logger) {
+    init(configuration: SimulatorConfiguration, signer: InteractionSigner, logger: Logger) {
         self.logger = logger
         self.port = configuration.port
         let extras = configuration.guildCount > 1 ? Array(1..<configuration.guildCount) : []
@@ -189,7 +189,9 @@ actor World {
         self.globalLimiter = configuration.globalLimit.map { RateLimiter(limit: $0, window: 1) }
         self.identifyLimiter = IdentifyLimiter(maxConcurrency: configuration.maxConcurrency)
         self.shardCount = configuration.shardCount
-        self.interactions = InteractionState(tokenLifetime: configuration.interactionTokenTTL)
+        self.interactions = InteractionState(
+            tokenLifetime: configuration.interactionTokenTTL, signer: signer, endpointURL: configuration.interactionsURL
+        )
         self.maxUploadBytes = configuration.maxUploadBytes
     }
 
@@ -336,16 +338,18 @@ actor World {
         let request = upload.request
         let content = request.content ?? ""
         let embeds = request.embeds ?? []
-        guard !content.isEmpty || !embeds.isEmpty || !upload.files.isEmpty else {
+        let components = request.components ?? []
+        guard !content.isEmpty || !embeds.isEmpty || !components.isEmpty || !upload.files.isEmpty else {
             throw .emptyMessage
         }
+        var errors: [String: JSONValue] = [:]
         // Discord counts code points, not grapheme clusters.
-        guard content.unicodeScalars.count <= 2000 else {
-            throw .invalidFormBody(.object(["content": .formError(code: "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")]))
+        if content.unicodeScalars.count > 2000 {
+            errors["content"] = .formError(code: "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
         }
-        if let errors = request.allowedMentions?.validationErrors() {
-            throw .invalidFormBody(.object(["allowed_mentions": errors]))
-        }
+        if let problems = request.allowedMentions?.validationErrors() { errors["allowed_mentions"] = problems }
+        if let problems = MessageComponents.errors(components) { errors["components"] = problems }
+        if !errors.isEmpty { throw .invalidFormBody(.object(errors)) }
         if request.enforceNonce == true, let nonce = request.nonce,
             let earlier = recentBotPost(nonce: nonce, in: channel.id, now: now)
         {
@@ -358,6 +362,7 @@ actor World {
         var message = Message(id: id, channelId: channel.id, author: Fixtures.botUser, content: content, timestamp: SnowflakeGenerator.timestamp(of: id))
         message.tts = request.tts ?? false
         message.embeds = embeds
+        message.components = components
         message.nonce = request.nonce
         message.flags = request.flags ?? 0
         message.mentionEveryone = pinged.everyone

@@ -36,7 +36,14 @@ let signalSources = [SIGTERM, SIGINT].map { signalNumber in
     return source
 }
 
-let world = World(configuration: configuration, logger: logger)
+let signer: InteractionSigner
+do {
+    signer = try InteractionSigner(seed: configuration.interactionsPrivateKey)
+} catch {
+    FileHandle.standardError.write(Data("DiscordSimulator: --interactions-private-key: \(error)\n".utf8))
+    exit(2)
+}
+let world = World(configuration: configuration, signer: signer, logger: logger)
 
 let router = Router()
 // Added first so that it wraps every route, including the not-found fallback.

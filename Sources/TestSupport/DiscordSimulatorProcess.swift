@@ -141,6 +141,60 @@ public final class DiscordSimulatorProcess: Sendable {
         return try JSON.decode(SimulatedInteraction.self, from: response.body)
     }
 
+    /// A user using a component of a message (any channel), through
+    /// `POST /_sim/messages/{id}/click`: the component by `customID`, or else the button
+    /// labelled `label`; `values` for a string select. The interaction is delivered as
+    /// `createInteraction` delivers it (`"http"`: to the Interactions Endpoint URL, whose answer
+    /// comes back in `httpDelivery`).
+    public func click(
+        messageID: String,
+        customID: String? = nil,
+        label: String? = nil,
+        values: [String]? = nil,
+        userID: String? = nil,
+        deliver: String = "gateway"
+    ) async throws -> SimulatedInteraction {
+        let response = try await clickResponse(messageID: messageID, customID: customID, label: label, values: values, userID: userID, deliver: deliver)
+        guard response.status == 201 else {
+            throw TestSupportError("click failed: \(response.status) \(response.bodyText)")
+        }
+        return try JSON.decode(SimulatedInteraction.self, from: response.body)
+    }
+
+    /// The raw answer of the click call, for tests of its errors.
+    public func clickResponse(
+        messageID: String,
+        customID: String? = nil,
+        label: String? = nil,
+        values: [String]? = nil,
+        userID: String? = nil,
+        deliver: String = "gateway"
+    ) async throws -> HTTPResponse {
+        var body: [String: Any] = ["deliver": deliver]
+        if let customID { body["custom_id"] = customID }
+        if let label { body["label"] = label }
+        if let values { body["values"] = values }
+        if let userID { body["user_id"] = userID }
+        return try await control("POST", "/_sim/messages/\(messageID)/click", body: body)
+    }
+
+    /// The application's public key (hex), which checks the signatures of HTTP deliveries.
+    public func applicationVerifyKey() async throws -> String {
+        let response = try await control("GET", "/_sim/application")
+        guard response.status == 200, let key = (try? JSON.decode(JSONValue.self, from: response.body))?["verify_key"]?.stringValue else {
+            throw TestSupportError("applicationVerifyKey failed: \(response.status) \(response.bodyText)")
+        }
+        return key
+    }
+
+    /// Sets the Interactions Endpoint URL that `deliver: "http"` POSTs to; `""` clears it.
+    public func setInteractionsEndpoint(_ url: String) async throws {
+        let response = try await control("PUT", "/_sim/interactions/endpoint", body: ["url": url])
+        guard response.status == 200 else {
+            throw TestSupportError("setInteractionsEndpoint failed: \(response.status) \(response.bodyText)")
+        }
+    }
+
     /// Every callback request that named a known interaction, accepted or not, in arrival order.
     public func interactionCallbacks() async throws -> [SimulatedInteractionCallback] {
         struct Callbacks: Decodable { var callbacks: [SimulatedInteractionCallback] }
@@ -169,11 +223,26 @@ public struct SimulatedInteraction: Decodable, Sendable {
     public var interaction: JSONValue
     public var createdAtMicros: Int
     public var dispatchedAtMicros: Int?
+    /// For `deliver: "http"`: what the Interactions Endpoint answered.
+    public var httpDelivery: HTTPDelivery?
+
+    /// The endpoint's answer: `status` 0 when none came within 3 s; `body` its JSON, if any.
+    public struct HTTPDelivery: Decodable, Sendable {
+        public var status: Int
+        public var latencyMicros: Int
+        public var body: JSONValue?
+
+        enum CodingKeys: String, CodingKey {
+            case status, body
+            case latencyMicros = "latency_us"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, token, interaction
         case createdAtMicros = "created_at_us"
         case dispatchedAtMicros = "dispatched_at_us"
+        case httpDelivery = "http_delivery"
     }
 }
 
@@ -189,9 +258,11 @@ public struct SimulatedInteractionCallback: Decodable, Sendable {
     public var status: Int
     /// Discord's JSON error code when rejected.
     public var code: Int?
+    /// `callback` (the callback route) or `endpoint` (the answer to an HTTP delivery).
+    public var via: String?
 
     enum CodingKeys: String, CodingKey {
-        case type, accepted, status, code
+        case type, accepted, status, code, via
         case interactionID = "interaction_id"
         case receivedAtMicros = "received_at_us"
         case latencyMicros = "latency_us"
@@ -219,6 +290,8 @@ public struct SimulatedPost: Decodable, Sendable {
     /// Edits since creation (webhook PATCH, type 7 callbacks), oldest first.
     public var edits: [Edit]
     public var edited: Int { edits.count }
+    /// The message's action rows as they are now, after any edits; `nil` when it has none.
+    public var components: JSONValue?
 
     public struct Edit: Decodable, Sendable {
         public var content: String
@@ -242,7 +315,7 @@ public struct SimulatedPost: Decodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, content, nonce, pinged, attachments, kind, flags, edits
+        case id, content, nonce, pinged, attachments, kind, flags, edits, components
         case interactionID = "interaction_id"
         case channelID = "channel_id"
         case receivedAtMicros = "received_at_us"
@@ -263,6 +336,7 @@ public struct SimulatedPost: Decodable, Sendable {
         interactionID = try container.decodeIfPresent(String.self, forKey: .interactionID)
         flags = try container.decodeIfPresent(Int.self, forKey: .flags) ?? 0
         edits = try container.decodeIfPresent([Edit].self, forKey: .edits) ?? []
+        components = try container.decodeIfPresent(JSONValue.self, forKey: .components)
     }
 }
 
