@@ -80,6 +80,13 @@ struct ComponentTests {
             #expect(try await stack.simulator.posts().filter { $0.content.contains("Approved") }.count == 1)
             // Once: the Dispatcher delivered the click a single time.
             #expect(try await clicks(stack).count == 1)
+
+            // The operator sees the click counted (a command would be too; messages are not interactions).
+            let status = await eventually { () -> String? in
+                let run = try? await runToCompletion("connector", arguments: ["status"], environment: ["MUMEGA_BUS_URL": stack.redis.url])
+                return run?.output.contains("Interactions: 1 received, 0 acknowledged late") == true ? run?.output : nil
+            }
+            #expect(status?.contains("0 failed") == true, "\(status ?? "no Interactions line")")
         }
     }
 

@@ -194,6 +194,51 @@ struct MCPServerTests {
         }
     }
 
+    @Test("ask_human posts the options as buttons and returns who chose what once someone clicks; nobody clicking is a clear timeout")
+    func askHuman() async throws {
+        try await ConnectorStack.with(label: "mcp-ask", startingServices: true) { stack in
+            let channelsKey = BusKeys(connectorAgentName: "discord-connector").channels
+            let learned = await eventually { () -> Bool? in
+                ((try? await stack.redis.client.send("HLEN", channelsKey).int) ?? 0) >= 3 ? true : nil
+            }
+            try #require(learned == true, "Ingest did not record the guild's channels in \(channelsKey)")
+            var environment = stack.environment
+            environment["PATH"] = nil
+            environment["MCP_AGENT_NAME"] = Self.agentName
+            environment["SIM_CONTROL_URL"] = "http://127.0.0.1:\(stack.simulator.port)"
+            let report = try await drive("ask", environment: environment)
+
+            let answered = report["answered"]?["json"]
+            #expect(report["answered"]?["is_error"] == .bool(false), "\(report["answered"].debug)")
+            #expect(answered?["status"]?.stringValue == "answered")
+            #expect(answered?["choice"]?.stringValue == "Deny")
+            #expect(answered?["index"]?.intValue == 1)
+            #expect(answered?["user_id"]?.stringValue == World.human)
+            #expect(answered?["message_id"]?.stringValue == report["clicked"]?["message_id"]?.stringValue)
+            // The question now says who chose what, and its buttons are gone.
+            let messageID = try #require(report["clicked"]?["message_id"]?.stringValue)
+            let shown = await eventually { () -> SimulatedPost? in
+                guard let post = try? await stack.simulator.posts().first(where: { $0.id == messageID }), post.content.contains("**Deny**") else { return nil }
+                return post
+            }
+            #expect(shown?.content.hasPrefix("Deploy 1.4.2 to prod?\n**Deny**, chosen by") == true, "\(shown?.content ?? "not edited")")
+            #expect(shown.map { $0.components == nil || $0.components == .array([]) } == true)
+
+            #expect(report["timeout"]?["is_error"] == .bool(false))
+            #expect(report["timeout"]?["json"]?["status"]?.stringValue == "timeout")
+            #expect(report["timeout"]?["json"]?["note"]?.stringValue?.contains("nobody chose within 2 s") == true)
+            #expect(report["too_many_options"]?["is_error"] == .bool(true))
+            #expect(report["too_many_options"]?["text"]?.stringValue?.contains("1 to 5") == true)
+            #expect(report["both_places"]?["is_error"] == .bool(true))
+            #expect(report["both_places"]?["text"]?.stringValue?.contains("exactly one of channel_name") == true)
+
+            #expect(report["send_with_buttons"]?["is_error"] == .bool(false), "\(report["send_with_buttons"].debug)")
+            let released = await eventually { try? await stack.simulator.posts().first { $0.content == "Release notes are ready" } }
+            #expect(released?.components != nil)
+        }
+    }
+
+
     func posts(_ stack: ConnectorStack, channel: String, count: Int) async throws -> [SimulatedPost] {
         let found = try await eventually(timeout: .seconds(10)) { () -> [SimulatedPost]? in
             let posts = try await stack.simulator.posts(channelID: channel)

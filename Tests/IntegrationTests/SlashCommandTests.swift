@@ -82,3 +82,25 @@ struct SlashCommandTests {
         }
     }
 }
+
+/// The deferral never waits on the bus: Ingest answers Discord first, then writes.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct InteractionAckTests {
+    typealias World = DiscordSimulatorProcess.World
+
+    @Test("with Redis holding every write, /ask is still acknowledged well inside 3 s, and reaches the agent once Redis takes writes again")
+    func acknowledgedWhileRedisIsSlow() async throws {
+        try await ConnectorStack.with(label: "ack-slow-redis") { stack in
+            try await stack.startServices()
+            try await stack.redis.client.send("CLIENT", "PAUSE", "1500", "WRITE")
+            let interaction = try await stack.simulator.createInteraction(options: SlashCommandTests.prompt("still there?"))
+            let callback = await eventually { try? await stack.simulator.interactionCallbacks().first { $0.interactionID == interaction.id } }
+            #expect(callback?.type == 5)
+            #expect(callback?.accepted == true)
+            // Redis holds writes for 1.5 s: an answer that waited on the bus would take longer.
+            #expect((callback?.latencyMicros ?? .max) < 1_000_000, "acknowledged after \(callback?.latencyMicros ?? -1) µs")
+            let delivered = await eventually(timeout: .seconds(15)) { try? await stack.entries("sos:inbox:kasra").first }
+            #expect(delivered?.fields["content"] == "still there?")
+        }
+    }
+}

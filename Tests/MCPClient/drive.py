@@ -12,7 +12,7 @@ Environment:
   SIM_CONTROL_URL    the Discord simulator, e.g. http://127.0.0.1:PORT (scenario "full")
   MUMEGA_BUS_URL, CONNECTOR_AGENT_NAME, MCP_AGENT_NAME, ...  passed on to the server
 
-Usage: drive.py [full|unreachable]
+Usage: drive.py [full|unreachable|ask]
 """
 
 import asyncio
@@ -151,6 +151,40 @@ async def unreachable(session, report):
     report["tools_after_errors"], _ = await tool_names(session)
 
 
+async def click_when_posted(question, label):
+    """Plays the person: waits for the bot's post of `question` and clicks `label` on it."""
+    for _ in range(200):
+        posts = simulator("GET", "/_sim/posts")["posts"]
+        found = [p for p in posts if p.get("content") == question and p.get("components")]
+        if found:
+            clicked = simulator("POST", "/_sim/messages/%s/click" % found[0]["id"], {"label": label})
+            return {"message_id": found[0]["id"], "interaction_id": clicked["id"], "components": found[0]["components"]}
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def ask(session, report):
+    """ask_human answered by a click, then one nobody answers, then bad arguments."""
+    question = "Deploy 1.4.2 to prod?"
+    asked = asyncio.create_task(call(session, "ask_human", {
+        "channel_name": "general", "question": question, "options": ["Approve", "Deny"], "timeout_s": 30,
+    }))
+    report["clicked"] = await click_when_posted(question, "Deny")
+    report["answered"] = await asyncio.wait_for(asked, 40)
+    report["timeout"] = await call(session, "ask_human", {
+        "channel_name": "general", "question": "Anyone?", "options": ["Yes"], "timeout_s": 2,
+    })
+    report["too_many_options"] = await call(session, "ask_human", {
+        "channel_name": "general", "question": "Pick", "options": ["1", "2", "3", "4", "5", "6"],
+    })
+    report["both_places"] = await call(session, "ask_human", {
+        "channel_name": "general", "request_id": "1b4e28ba-2fa1-41d2-883f-0016d3cca427", "question": "Pick", "options": ["1"],
+    })
+    report["send_with_buttons"] = await call(session, "send_discord_message", {
+        "channel_name": "general", "message": "Release notes are ready", "buttons": ["Publish", "Hold"],
+    })
+
+
 async def main():
     scenario = sys.argv[1] if len(sys.argv) > 1 else "full"
     server = StdioServerParameters(command=os.environ["CONNECTOR_MCP_BIN"], args=[], env=dict(os.environ))
@@ -162,7 +196,7 @@ async def main():
             report["server_name"] = getattr(info, "name", None)
             report["protocol_version"] = getattr(initialized, "protocol_version", None) or getattr(initialized, "protocolVersion", None)
             log("initialized: %s, protocol %s" % (report["server_name"], report["protocol_version"]))
-            await {"full": full, "unreachable": unreachable}[scenario](session, report)
+            await {"full": full, "unreachable": unreachable, "ask": ask}[scenario](session, report)
     print(json.dumps(report, indent=2, sort_keys=True), flush=True)
 
 
