@@ -152,7 +152,8 @@ extension World {
         let delivery = HTTPDelivery(status: answer.status, latencyUs: answer.latencyUs, body: json)
         let id = outgoing.interactionId
         func recordFailure(status: Int, code: Int? = nil) {
-            interactions.byId[id]?.failed = true
+            // One the application acknowledged through the callback route meanwhile stands.
+            if interactions.byId[id]?.acknowledged == false { interactions.byId[id]?.failed = true }
             interactions.callbacks.append(InteractionCallbackRecord(
                 interactionId: id, type: json?["type"]?.intValue, receivedAtUs: receivedAt.microsecondsSince1970,
                 latencyUs: receivedAt.microsecondsSince1970 - outgoing.createdAt.microsecondsSince1970,
@@ -166,11 +167,11 @@ extension World {
             return delivery
         }
         if outgoing.isPing {
-            stats.interactionCallbacks += 1
             guard callback.type == 1 else {
                 recordFailure(status: 400, code: 50035)
                 return delivery
             }
+            stats.interactionCallbacks += 1
             stats.interactionCallbacksAccepted += 1
             interactions.callbacks.append(InteractionCallbackRecord(
                 interactionId: id, type: 1, receivedAtUs: receivedAt.microsecondsSince1970,
@@ -182,7 +183,7 @@ extension World {
         do throws(DiscordAPIError) {
             _ = try interactionCallback(id: id, token: outgoing.token, body: .success(callback), receivedAt: receivedAt, via: .endpoint)
         } catch {
-            interactions.byId[id]?.failed = true
+            if interactions.byId[id]?.acknowledged == false { interactions.byId[id]?.failed = true }
         }
         return delivery
     }
