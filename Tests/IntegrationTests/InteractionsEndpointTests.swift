@@ -200,3 +200,57 @@ struct InteractionsEndpointTests {
         }
     }
 }
+
+/// The serverless path end to end: no gateway session at all. The simulator POSTs signed
+/// interactions to the Interactions service as Discord does; the echo agent answers through the
+/// Replier and the interaction's webhook.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ServerlessInteractionsTests {
+    typealias World = DiscordSimulatorProcess.World
+
+    @Test("with only the endpoint: Discord's PING is answered, /ask is deferred and answered, buttons on the answer are clicked and the click is answered by an update")
+    func serverlessRoundTrip() async throws {
+        try await ConnectorStack.with(label: "serverless") { stack in
+            let port = try freeLoopbackPort()
+            let endpoint = try stack.start("Interactions", environment: [
+                "INTERACTIONS_PORT": String(port), "INTERACTIONS_HOST": "127.0.0.1",
+                "DISCORD_PUBLIC_KEY": try await stack.simulator.applicationVerifyKey(),
+            ])
+            try stack.start("Dispatcher")
+            try stack.start("Replier")
+            try stack.start("EchoAgent")
+            let http = HTTPClient(name: "serverless-test")
+            let up = await eventually(timeout: .seconds(15)) { () -> Bool? in
+                if endpoint.hasExited { return false }
+                let healthy = (try? await http.request(method: "GET", url: "http://127.0.0.1:\(port)/healthz").status) == 200
+                let echoReady = (try? await stack.redis.client.run(XINFOGROUPS("sos:inbox:kasra")))?.isEmpty == false
+                return healthy && echoReady ? true : nil
+            }
+            try #require(up == true, "the endpoint or the echo agent did not start:\n\(endpoint.log)")
+            try await stack.simulator.setInteractionsEndpoint("http://127.0.0.1:\(port)/interactions")
+
+            // Saving the URL in the Developer Portal: Discord PINGs it first.
+            let ping = try await stack.simulator.createInteraction(type: 1, deliver: "http")
+            #expect(ping.httpDelivery?.status == 200)
+            #expect(ping.httpDelivery?.body?["type"]?.intValue == 1)
+
+            let asked = try await stack.simulator.createInteraction(options: SlashCommandTests.prompt("show me the buttons"), deliver: "http")
+            #expect(asked.httpDelivery?.status == 200)
+            #expect(asked.httpDelivery?.body?["type"]?.intValue == 5)
+            #expect((asked.httpDelivery?.latencyMicros ?? .max) < 3_000_000)
+            let answer = try #require(await eventually(timeout: .seconds(15)) { () -> SimulatedPost? in
+                try? await stack.simulator.posts().first { $0.interactionID == asked.id && $0.content.hasPrefix("echo from kasra: show me the buttons") }
+            })
+            #expect(answer.kind == "original")
+            #expect(answer.components != nil)
+
+            let click = try await stack.simulator.click(messageID: answer.id, label: "Approve", deliver: "http")
+            #expect(click.httpDelivery?.body?["type"]?.intValue == 6)
+            let updated = await eventually(timeout: .seconds(15)) { () -> SimulatedPost? in
+                try? await stack.simulator.posts().first { $0.id == answer.id && $0.content.contains("chose Approve") }
+            }
+            #expect(updated?.content.hasPrefix("echo from kasra: Alice chose Approve") == true, "\(updated?.content ?? "not updated")")
+            #expect(updated.map { $0.components == nil || $0.components == .array([]) } == true)
+        }
+    }
+}
