@@ -65,6 +65,50 @@ struct BenchDriver {
         return latencies
     }
 
+    /// Interactions: the simulator's dispatch of INTERACTION_CREATE -> its receipt of the
+    /// callback (Ingest's deferral), one `/ask` at a time.
+    func interactionAckLatency(samples: Int) async throws -> [Int] {
+        var latencies: [Int] = []
+        for index in 0..<samples {
+            let created = try await stack.simulator.createInteraction(channelID: Self.dm, options: [["name": "prompt", "type": 3, "value": "ack-\(index)"]])
+            guard let dispatched = created.dispatchedAtMicros else { throw TestSupportError("interaction \(created.id) was not dispatched") }
+            let deadline = ContinuousClock.now + .seconds(5)
+            var received: Int?
+            while received == nil, ContinuousClock.now < deadline {
+                let response = try await stack.simulator.control("GET", "/_sim/interactions/callbacks?interaction_id=\(created.id)")
+                received = try JSON.decode(CallbackLog.self, from: response.body).callbacks.first { $0.interactionID == created.id }?.receivedAtMicros
+                if received == nil { try await Task.sleep(for: .microseconds(500)) }
+            }
+            guard let received else { throw TestSupportError("interaction \(created.id) was not acknowledged within 5 s") }
+            latencies.append(received - dispatched)
+        }
+        return latencies
+    }
+
+    private struct CallbackLog: Decodable { var callbacks: [SimulatedInteractionCallback] }
+
+    /// A click on a button kasra posted -> the click's record in kasra's inbox, one at a time.
+    func clickLatency(samples: Int) async throws -> [Int] {
+        try await redis.send("XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "channel_id", Self.dm, "text", "bench question", "buttons", #"["Yes","No"]"#)
+        let deadline = ContinuousClock.now + .seconds(10)
+        var question: SimulatedPost?
+        while question == nil, ContinuousClock.now < deadline {
+            question = try await stack.simulator.posts(channelID: Self.dm).first { $0.content == "bench question" && $0.components != nil }
+            if question == nil { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        guard let question else { throw TestSupportError("the bench question with buttons was not posted") }
+        var latencies: [Int] = []
+        for _ in 0..<samples {
+            let click = try await stack.simulator.click(messageID: question.id, label: "Yes")
+            guard let dispatched = click.dispatchedAtMicros else { throw TestSupportError("click \(click.id) was not dispatched") }
+            guard let arrived = await reader.waitFor(content: InboxReader.interactionKey(click.id), timeout: .seconds(5)) else {
+                throw TestSupportError("click \(click.id) did not reach the inbox")
+            }
+            latencies.append(arrived - dispatched)
+        }
+        return latencies
+    }
+
     /// Messages per second from the first dispatch to the last record in the inbox.
     func inboundThroughput(messages: Int) async throws -> Double {
         let before = await reader.count
@@ -216,11 +260,15 @@ actor InboxReader {
         for entry in entries {
             let content = entry.fields["content"] ?? ""
             arrivals[content] = time
+            if let interaction = entry.fields["interaction_id"] { arrivals[Self.interactionKey(interaction)] = time }
             if let id = entry.fields["request_id"] { requests.append((content, id)) }
         }
         count += entries.count
         lastArrival = time
     }
+
+    /// The key an interaction's record arrives under (commands and clicks).
+    static func interactionKey(_ id: String) -> String { "interaction:" + id }
 
     func requestIDs(prefix: String) -> [String] {
         requests.filter { $0.content.hasPrefix(prefix) }.map(\.id)

@@ -8,6 +8,8 @@ struct BenchReport {
     var loadMemory3: [String: (rss: Double, peak: Double)] = [:]
     var inboundLatency: [Int] = []
     var replyLatency: [Int] = []
+    var interactionAckLatency: [Int] = []
+    var clickLatency: [Int] = []
     var inboundRate: Double = .nan
     var replyRate1: Double = .nan
     var replyRate3: Double = .nan
@@ -28,12 +30,16 @@ struct BenchReport {
         func pass(_ ok: Bool) -> String { ok ? "met" : "**missed**" }
         let inP50 = Statistics.percentile(inboundLatency, 50), inP99 = Statistics.percentile(inboundLatency, 99)
         let outP50 = Statistics.percentile(replyLatency, 50), outP99 = Statistics.percentile(replyLatency, 99)
+        let ackP50 = Statistics.percentile(interactionAckLatency, 50), ackP99 = Statistics.percentile(interactionAckLatency, 99)
+        let clickP50 = Statistics.percentile(clickLatency, 50), clickP99 = Statistics.percentile(clickLatency, 99)
         let ratio = inboundRate / baseline.singleClient
         var lines = [
             "| measure | result | baseline (same run) | target | |",
             "|---|---|---|---|---|",
             "| inbound added latency p50 / p99 (simulator dispatch -> agent inbox record) | \(f(inP50, 2)) / \(f(inP99, 2)) ms | | p99 < 5 ms | \(pass(inP99 < 5)) |",
             "| reply added latency p50 / p99 (agent record -> simulator receives the POST) | \(f(outP50, 2)) / \(f(outP99, 2)) ms | | p99 < 5 ms | \(pass(outP99 < 5)) |",
+            "| interaction acknowledgement p50 / p99 (simulator dispatches INTERACTION_CREATE -> receives the deferral callback) | \(f(ackP50, 2)) / \(f(ackP99, 2)) ms | Discord's deadline: 3,000 ms | p99 < 50 ms | \(pass(ackP99 < 50)) |",
+            "| click -> agent inbox p50 / p99 (simulator dispatches the click -> its record in the posting agent's inbox) | \(f(clickP50, 2)) / \(f(clickP99, 2)) ms | | p99 < 5 ms | \(pass(clickP99 < 5)) |",
             "| inbound sustained, messages/s | \(f(inboundRate, 0)) | redis-benchmark XADD, 1 client: \(f(baseline.singleClient, 0))/s; 50 clients: \(f(baseline.fiftyClients, 0))/s | >= 30% of 1-client XADD | \(f(ratio * 100, 0))%: \(pass(ratio >= 0.3)) |",
             "| reply posts/s, limits lifted, 1 Replier | \(f(replyRate1, 0)) | | >= 5,000/s | \(pass(replyRate1 >= 5_000)) |",
             "| reply posts/s, limits lifted, 3 Repliers | \(f(replyRate3, 0)) | | >= 5,000/s | \(pass(replyRate3 >= 5_000)) |",

@@ -189,8 +189,13 @@ struct ControlRoutes {
             try Response.json(Interactions(interactions: await world.interactionSummaries()))
         }
 
-        sim.get("interactions/callbacks") { _, _ in
-            try Response.json(Callbacks(callbacks: await world.interactionCallbackLog()))
+        // `?interaction_id=` keeps one interaction's callbacks (the bench polls with it).
+        sim.get("interactions/callbacks") { request, _ in
+            var callbacks = await world.interactionCallbackLog()
+            if let id = request.uri.queryParameters.get("interaction_id") {
+                callbacks = callbacks.filter { $0.interactionId == id }
+            }
+            return try Response.json(Callbacks(callbacks: callbacks))
         }
 
         sim.post("interactions/{interactionId}/expire") { _, context in

@@ -63,11 +63,13 @@ struct RegressionTests {
             _ = try await stack.simulator.control("POST", "/_sim/sessions/expire")
             try stack.start("Ingest", environment: environment)
 
-            let caughtUp = await eventually(timeout: .seconds(30)) { () -> Int? in
+            // Bounded generously: on a loaded CI machine (every suite's stack at once) the takeover
+            // and the rate-limited catch-up have taken over 30 s; what this test checks is no 429.
+            let caughtUp = await eventually(timeout: .seconds(90)) { () -> Int? in
                 let count = (try? await stack.entries("sos:inbox:builder").count) ?? 0
                 return count >= 12 ? count : nil
             }
-            #expect(caughtUp == 12)
+            #expect(caughtUp == 12, "caught up \((try? await stack.entries("sos:inbox:builder").count) ?? -1) of 12; Ingest's log:\n\(stack.services["Ingest"]?.log.suffix(3000) ?? "")")
             let after = try await stack.simulator.stats()["global_rate_limited"]?.doubleValue ?? -1
             #expect(before == 0)
             #expect(after == before, "the catch-up hit Discord's global limit \(after - before) times")
