@@ -69,7 +69,8 @@ struct RegressionTests {
                 let count = (try? await stack.entries("sos:inbox:builder").count) ?? 0
                 return count >= 12 ? count : nil
             }
-            #expect(caughtUp == 12, "caught up \((try? await stack.entries("sos:inbox:builder").count) ?? -1) of 12; Ingest's log:\n\(stack.services["Ingest"]?.log.suffix(3000) ?? "")")
+            let delivered = (try? await stack.entries("sos:inbox:builder").count) ?? -1
+            #expect(caughtUp == 12, "caught up \(delivered) of 12; Ingest's log:\n\(stack.services["Ingest"]?.log.suffix(3000) ?? "")")
             let after = try await stack.simulator.stats()["global_rate_limited"]?.doubleValue ?? -1
             #expect(before == 0)
             #expect(after == before, "the catch-up hit Discord's global limit \(after - before) times")
