@@ -7,6 +7,8 @@ import Shared
 // echo, naming the request with {ack_for:<uuid>} as a real agent would. A message with the word
 // "buttons" in it is answered with Approve / Deny buttons; a click on them is answered by
 // editing the clicked message (update=1) to say who chose what, which removes the buttons.
+// The words "file", "react", "thread" and "progress" show the other rich replies: the echo as
+// echo.txt, a 👍 on the message, the answer in a new thread, three status updates in place.
 //
 // Inboxes: ECHO_AGENTS (comma-separated), else MUMEGA_DEFAULT_AGENT and every mapped agent.
 await ServiceMain.run(
@@ -88,7 +90,20 @@ struct EchoAgent: Service, CustomStringConvertible {
         } else {
             let content = entry.fields["content"] ?? ""
             answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: "echo from \(agent): \(content)\n{ack_for:\(requestID)}")
-            if content.lowercased().contains("buttons") { answer.buttons = #"["Approve","Deny"]"# }
+            let words = content.lowercased()
+            if words.contains("buttons") { answer.buttons = #"["Approve","Deny"]"# }
+            if words.contains("file") { answer.files = [DiscordFile(filename: "echo.txt", contentType: "text/plain; charset=utf-8", data: Data(content.utf8))] }
+            if words.contains("react") { answer.react = "👍" }
+            if words.contains("thread") { answer.thread = "echo: \(content.prefix(60))" }
+            if words.contains("progress") {
+                // Three status updates in place, a second apart, then the answer as a new message.
+                for step in 1...3 {
+                    var status = ReplyRecord(from: agent, to: config.connectorAgentName, text: "working… step \(step)/3", ackFor: requestID)
+                    status.progress = true
+                    _ = try? await redis.run(XADD(replyTo, fields: status.streamFields))
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
         }
         // Acknowledge and answer in one step, so a restart of Redis or of this agent neither
         // loses nor doubles an answer.

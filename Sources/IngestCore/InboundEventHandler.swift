@@ -131,6 +131,12 @@ actor InboundEventHandler {
         let decision = intake.decide(interaction)
         if case .pong = decision { return true }  // PINGs come to HTTP endpoints only
         if case .refuse(let text) = decision { logger.info("refused interaction \(interaction.id): \(text)") }
+        // A click's set is looked up while the acknowledgement travels (a read: it cannot hold
+        // the answer up); the bus write waits for the answer.
+        let acceptor = acceptor
+        let lookup: Task<InboundAcceptor.ClickResolution, Never>? = if case .click(let click) = decision {
+            Task { await acceptor.resolve(click: click) }
+        } else { nil }
         let outcome: InteractionLedger.Outcome
         do {
             _ = try await callbacks.perform(.interactionCallback(id: interaction.id, token: interaction.token, decision.response), retries: .attempts(2))
@@ -158,7 +164,7 @@ actor InboundEventHandler {
             await ledger.record(type: type, outcome: outcome, answeredIn: answeredIn)
             return await acceptor.accept(message, cursorChannel: nil, interaction: reply) != .stopped
         case .click(let click):
-            let written = await acceptor.accept(click: click)
+            let written = await acceptor.accept(click: click, await lookup?.value ?? .failed)
             if written == .expired {
                 await ledger.record(type: type, outcome: .expired, answeredIn: answeredIn)
                 _ = try? await callbacks.perform(.followUp(applicationID: interaction.applicationID, token: interaction.token, InteractionMessage.ephemeral(Self.expiredComponents)), retries: .attempts(2))

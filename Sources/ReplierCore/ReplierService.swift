@@ -101,7 +101,8 @@ struct ReplyRoutingService: Service, CustomStringConvertible {
         try await parts.lease(prefix: parts.keys.replySequencerLeasePrefix, count: 1).run { _ in
             let router = ReplyRouter(
                 keys: parts.keys, redis: redis, channelsFile: parts.config.channelsFile, signer: CtxSigner(key: key),
-                componentSigner: ComponentIDSigner(key: key), componentTTL: parts.config.componentTTL, partitions: parts.config.replyPartitions,
+                componentSigner: ComponentIDSigner(key: key), componentTTL: parts.config.componentTTL,
+                discord: parts.discord(name: "discord-router"), partitions: parts.config.replyPartitions,
                 maxCharacters: parts.config.maxReplyCharacters, stats: parts.stats, logger: parts.logger
             )
             await parts.consumer(stream: parts.keys.replyInbox, name: "replier-sequencer").run { entry in await router.route(entry) }
@@ -123,6 +124,7 @@ struct ReplyPostingService: Service, CustomStringConvertible {
                 redis: RedisClient(config: parts.config, name: "replier-p\(partition)"),
                 poster: ReplyPoster(discord: parts.discord(name: "discord-p\(partition)"), dryRun: parts.config.dryRun, logger: parts.logger),
                 pingAsker: parts.config.pingAsker,
+                maxUploadBytes: parts.config.maxUploadBytes,
                 stats: parts.stats,
                 logger: parts.logger
             )

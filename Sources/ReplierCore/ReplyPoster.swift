@@ -7,7 +7,7 @@ import Shared
 struct ReplyPoster: Sendable {
     enum Result: Equatable {
         case posted
-        case rejected(status: Int, body: String)
+        case rejected(status: Int, body: String, code: Int?)
         case cancelled
         /// The interaction's token no longer works (expired, or the interaction is unknown):
         /// post to the channel instead.
@@ -56,14 +56,19 @@ struct ReplyPoster: Sendable {
             _ = try await discord.perform(endpoint, retries: .untilCancelled)
             return .posted
         } catch {
-            switch error {
-            case .rejected(let refusal) where tokenRoute && Self.isTokenGone(refusal):
+            if case .rejected(let refusal) = error, tokenRoute, Self.isTokenGone(refusal) {
                 logger.notice("the interaction's token no longer works (\(refusal)); posting to the channel instead")
-                return .tokenGone
-            case .rejected(let refusal): return .rejected(status: refusal.status, body: refusal.body)
-            case .cancelled, .gaveUp: return .cancelled
-            case .invalidBody(let problem), .undecodable(let problem): return .rejected(status: 0, body: problem)
             }
+            return Self.result(of: error, tokenRoute: tokenRoute)
+        }
+    }
+
+    private static func result(of error: DiscordFailure, tokenRoute: Bool) -> Result {
+        switch error {
+        case .rejected(let refusal) where tokenRoute && isTokenGone(refusal): return .tokenGone
+        case .rejected(let refusal): return .rejected(status: refusal.status, body: refusal.body, code: refusal.code)
+        case .cancelled, .gaveUp: return .cancelled
+        case .invalidBody(let problem), .undecodable(let problem): return .rejected(status: 0, body: problem, code: nil)
         }
     }
 
@@ -71,11 +76,37 @@ struct ReplyPoster: Sendable {
     let dryRun: Bool
     let logger: Logger
 
-    func post(_ message: MessageCreate, to channelID: String) async -> Result {
+    func post(_ message: MessageCreate, to channelID: String, files: [DiscordFile] = []) async -> Result {
+        await create(message, to: channelID, files: files).result
+    }
+
+    /// Posts a message and gives back its id (nil with `DRY_RUN=1`).
+    func create(_ message: MessageCreate, to channelID: String, files: [DiscordFile] = []) async -> (result: Result, id: String?) {
         if dryRun {
-            logger.notice("DRY_RUN: would post to channel \(channelID): \(message.content.prefix(120))", metadata: ["characters": "\(message.content.count)"])
-            return .posted
+            logger.notice("DRY_RUN: would post to channel \(channelID): \(message.content.prefix(120))", metadata: ["characters": "\(message.content.count)", "files": "\(files.count)"])
+            return (.posted, nil)
         }
-        return await perform(.createMessage(channel: channelID, message), tokenRoute: false)
+        do {
+            let posted = try await discord.perform(.createMessage(channel: channelID, message, files: files), retries: .untilCancelled, as: PostedMessage.self)
+            return (.posted, posted.id)
+        } catch {
+            return (Self.result(of: error, tokenRoute: false), nil)
+        }
+    }
+
+    private struct PostedMessage: Decodable { var id: String }
+
+    /// Adds a reaction (PUT: adding it twice is harmless).
+    func react(_ emoji: String, to messageID: String, in channelID: String) async -> Result {
+        if dryRun { return .posted }
+        return await perform(.addReaction(channel: channelID, message: messageID, emoji: emoji), tokenRoute: false)
+    }
+
+    /// Deletes a message the bot posted; one already gone counts as deleted.
+    func delete(_ messageID: String, in channelID: String) async -> Result {
+        if dryRun { return .posted }
+        let result = await perform(.deleteMessage(channel: channelID, message: messageID), tokenRoute: false)
+        if case .rejected(let status, _, _) = result, status == 404 { return .posted }
+        return result
     }
 }

@@ -13,6 +13,8 @@ struct ReplyRouter: Sendable {
     /// Signs the ids of agents' buttons and selects; their sets live `componentTTL` seconds.
     let componentSigner: ComponentIDSigner
     let componentTTL: Int
+    /// For starting threads (`thread` field), through the shared limiter.
+    let discord: DiscordClient
     let partitions: Int
     let maxCharacters: Int
     let stats: BusStats
@@ -67,6 +69,29 @@ struct ReplyRouter: Sendable {
             // A command came as an interaction, not a message: there is nothing to reply to.
             routed.replyTo = context.kind == .command ? "" : context.messageID
             routed.requestID = requestID
+            if let emoji = record.react {
+                if context.kind == .command {
+                    logger.notice("reply \(entry.id) asks to react to request \(requestID), a command: there is no message to react to")
+                } else {
+                    routed.react = emoji
+                    routed.reactTo = context.messageID
+                    routed.reactChannel = context.replyChannelID
+                }
+            }
+            routed.progress = record.progress && context.interaction == nil
+            var thread = context.replyThread
+            if thread.isEmpty, let name = record.thread, !name.isEmpty {
+                switch await startThread(named: name, for: context) {
+                case .success(let id?): thread = id
+                case .success(nil): break
+                case .failure(let refusal): return refusal.outcome
+                }
+            }
+            if !thread.isEmpty {
+                // Answers go to the request's thread; the message they answer is its start.
+                routed.channelID = thread
+                routed.replyTo = ""
+            }
             if record.update {
                 if context.kind == .component {
                     routed.updates = context.messageID
@@ -82,8 +107,8 @@ struct ReplyRouter: Sendable {
                 // The first reply to an interaction edits its deferred response; the ones after it
                 // are follow-ups. The first is whichever entry claims it (kept across retries).
                 guard let first = try? await RedisClient.retrying(logger: logger, what: "claiming the response of \(requestID)", { () throws(RedisError) -> Bool in
-                    try await redis.run(HSETNX(keys.pending(requestID), field: "response_entry", value: entry.id))
-                    return try await redis.run(HGET(keys.pending(requestID), field: "response_entry")) == entry.id
+                    try await redis.run(HSETNX(keys.pending(requestID), field: PendingContext.ReplierField.responseEntry, value: entry.id))
+                    return try await redis.run(HGET(keys.pending(requestID), field: PendingContext.ReplierField.responseEntry)) == entry.id
                 }) else { return .leavePending }
                 routed.interaction = interaction
                 routed.editsOriginal = first
@@ -96,10 +121,11 @@ struct ReplyRouter: Sendable {
             await stats.bump(.repliesTooLong)
             return .deadLetter(reason: "reply of \(routed.text.count) characters is over MAX_REPLY_CHARS=\(maxCharacters); not posted (it would take \(ReplySplitter().split(routed.text).count) messages)")
         }
+        routed.files = record.files
         if routed.text.allSatisfy(\.isWhitespace) {
             routed.text = ""
-            // An update may only change the buttons; components may stand alone.
-            if components == nil, routed.updates.isEmpty {
+            // An update may only change the buttons; components, files and reactions stand alone.
+            if components == nil, routed.updates.isEmpty, routed.files.isEmpty, routed.react == nil {
                 logger.notice("reply \(entry.id) is empty once its tokens are removed; nothing to post")
                 return .ack
             }
@@ -123,7 +149,7 @@ struct ReplyRouter: Sendable {
             let moved = try await RedisClient.retrying(logger: logger, what: "routing reply \(entry.id)") { () throws(RedisError) -> Bool in
                 try await redis.run(BusScripts.forwardToInbox.call(
                     keys: [keys.replyInbox, keys.replyPartition(partition)],
-                    arguments: [RedisBytes(BusKeys.replierGroup), RedisBytes(entry.id), ""] + StreamFields(routed.fields).flattened
+                    arguments: [RedisBytes(BusKeys.replierGroup), RedisBytes(entry.id), ""] + routed.streamFields.flattened
                 )).int == 1
             }
             guard moved != nil else { return .leavePending }
@@ -136,6 +162,44 @@ struct ReplyRouter: Sendable {
 
     struct Refusal: Error {
         var outcome: ConsumeOutcome
+    }
+
+    /// Starts the thread a `thread` field asks for, on the request's message, once per request
+    /// (its id kept in the pending context); nil where there can be none (a DM, a command, a
+    /// message already in a thread), and the answer then goes where it would have.
+    private func startThread(named name: String, for context: PendingContext) async -> Result<String?, Refusal> {
+        guard !context.guildID.isEmpty, context.threadID.isEmpty, context.kind == .mention || context.kind == .channel else {
+            logger.notice("request \(context.requestID) cannot have a thread of its own (a DM, a command, a click or a message in a thread); answering in place")
+            return .success(nil)
+        }
+        let id: String
+        do {
+            let started = try await discord.perform(.startThread(channel: context.channelID, message: context.messageID, name: name), retries: .untilCancelled, as: DiscordChannel.self)
+            id = started.id
+        } catch {
+            switch error {
+            case .rejected(let refusal) where refusal.code == 160004:
+                // Started before (a retry after a crash): a message's thread has the message's id.
+                id = context.messageID
+            case .rejected(let refusal):
+                logger.warning("Discord refused a thread for request \(context.requestID): \(refusal); answering in place")
+                return .success(nil)
+            case .cancelled, .gaveUp:
+                return .failure(Refusal(outcome: .leavePending))
+            case .invalidBody(let problem), .undecodable(let problem):
+                logger.warning("cannot start a thread for request \(context.requestID): \(problem); answering in place")
+                return .success(nil)
+            }
+        }
+        do {
+            guard try await RedisClient.retrying(logger: logger, what: "remembering the thread of \(context.requestID)", { () throws(RedisError) in
+                try await redis.run(HSET(keys.pending(context.requestID), fields: [(PendingContext.ReplierField.replyThread, id)]))
+            }) != nil else { return .failure(Refusal(outcome: .leavePending)) }
+        } catch {
+            return .failure(Refusal(outcome: .deadLetter(reason: "cannot remember the thread of \(context.requestID): \(error)")))
+        }
+        logger.info("started thread \(id) for request \(context.requestID)")
+        return .success(id)
     }
 
     /// The channel of a record sent without a request (CONTRACT section 4).
@@ -183,6 +247,14 @@ struct RoutedReply: Sendable, Equatable {
     var updates = ""
     /// The action rows to post (ids signed), or nil for none.
     var components: [JSONValue]?
+    /// Uploaded with the first part.
+    var files: [DiscordFile] = []
+    /// An emoji to add to the request's message, and where that message is.
+    var react: String?
+    var reactTo = ""
+    var reactChannel = ""
+    /// `progress=1`: the text replaces the request's status message.
+    var progress = false
 
     init(sourceEntry: String, from: String, channelID: String) {
         self.sourceEntry = sourceEntry
@@ -200,6 +272,23 @@ struct RoutedReply: Sendable, Equatable {
         editsOriginal = interaction != nil && fields["edits_original"] == "1"
         updates = fields["updates"] ?? ""
         components = fields["components"].flatMap { try? JSON.decode([JSONValue].self, from: $0) }
+        react = fields["react"]
+        reactTo = fields["react_to"] ?? ""
+        reactChannel = fields["react_channel"] ?? ""
+        progress = fields["progress"] == "1"
+        for (name, value) in fields where name.hasPrefix(ReplyRecord.filePrefix) {
+            let filename = String(name.dropFirst(ReplyRecord.filePrefix.count))
+            files.append(DiscordFile(filename: filename, contentType: ReplyRecord.contentType(of: filename), data: Data(value.bytes)))
+        }
+    }
+
+    /// As written to the partition stream: the text fields, then the files' bytes.
+    var streamFields: StreamFields {
+        var all = StreamFields(fields)
+        if let react { all.append(contentsOf: [("react", react), ("react_to", reactTo), ("react_channel", reactChannel)]) }
+        if progress { all.append("progress", "1") }
+        for file in files { all.append(ReplyRecord.filePrefix + file.filename, bytes: RedisBytes(Array(file.data))) }
+        return all
     }
 
     var fields: [(String, String)] {

@@ -48,7 +48,7 @@ struct UnansweredNotices: Service, CustomStringConvertible {
         case .posted:
             logger.notice("posted an unanswered notice for request \(requestID)", metadata: ["agent": "\(agent)"])
             await stats.bump(.unansweredNotices)
-        case .rejected(let status, let body):
+        case .rejected(let status, let body, _):
             logger.warning("cannot post the unanswered notice for request \(requestID): \(status) \(body)")
         case .tokenGone:
             break  // channel posts take no interaction token

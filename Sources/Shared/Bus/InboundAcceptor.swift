@@ -39,9 +39,18 @@ public struct InboundAcceptor: Sendable {
         self.init(redis: redis, keys: BusKeys(connectorAgentName: config.connectorAgentName), pendingTTL: config.pendingTTL, noticeAfter: config.unansweredNoticeAfter, logger: logger)
     }
 
-    /// Finds the agent a click belongs to (the set's `ComponentContext`) and writes the click,
-    /// as `accept` does, exactly once per interaction.
-    public func accept(click: ComponentClick) async -> Outcome {
+    /// What a click becomes once its components' set is looked up.
+    public enum ClickResolution: Sendable, Equatable {
+        case resolved(InboundMessage)
+        /// The set is gone (`COMPONENT_TTL`): nobody is waiting for this click.
+        case expired
+        case stopped
+        case failed
+    }
+
+    /// Finds the agent a click belongs to (the set's `ComponentContext`). A read only: the
+    /// gateway path runs it while its acknowledgement is on the way.
+    public func resolve(click: ComponentClick) async -> ClickResolution {
         let key = keys.components(click.target.set)
         let fields: StreamFields
         do {
@@ -57,7 +66,22 @@ public struct InboundAcceptor: Sendable {
             logger.info("interaction \(click.message.interactionID) clicked components whose set \(click.target.set) is gone (COMPONENT_TTL)")
             return .expired
         }
-        return await accept(message, cursorChannel: nil, interaction: click.reply)
+        return .resolved(message)
+    }
+
+    /// Writes a resolved click, as `accept` does, exactly once per interaction.
+    public func accept(click: ComponentClick, _ resolution: ClickResolution) async -> Outcome {
+        switch resolution {
+        case .resolved(let message): await accept(message, cursorChannel: nil, interaction: click.reply)
+        case .expired: .expired
+        case .stopped: .stopped
+        case .failed: .failed
+        }
+    }
+
+    /// Resolves and writes a click.
+    public func accept(click: ComponentClick) async -> Outcome {
+        await accept(click: click, await resolve(click: click))
     }
 
     /// Writes `inbound`. `cursorChannel` is the channel whose catch-up cursor the message moves

@@ -10,6 +10,18 @@ public struct PendingContext: StreamRecord {
     public var authorID: String
     /// The agent the Dispatcher delivered the request to; empty until then.
     public var agent: String = ""
+    /// Set by the Replier, never by Ingest: the thread started for this request's answers
+    /// (`thread` field), and the request's status message (`progress=1`).
+    public var replyThread: String = ""
+    public var progressMessage: String = ""
+
+    /// The hash fields the Replier adds to a pending context (each written once, with `HSET`).
+    public enum ReplierField {
+        public static let replyThread = "reply_thread"
+        public static let progressMessage = "progress_message"
+        public static let progressEditedAt = "progress_edited_ms"
+        public static let responseEntry = "response_entry"
+    }
     /// A request that came as an interaction: its application, its token (valid 15 minutes,
     /// for editing the deferred response and following up) and when the token expires (ms).
     public var interaction: InteractionReply?
@@ -71,6 +83,8 @@ public struct PendingContext: StreamRecord {
         messageID = try fields.required("message_id", in: name)
         authorID = fields["author_id"] ?? ""
         agent = fields["agent"] ?? ""
+        replyThread = fields[ReplierField.replyThread] ?? ""
+        progressMessage = fields[ReplierField.progressMessage] ?? ""
         interaction = InteractionReply(fields: fields)
     }
 }

@@ -2,11 +2,12 @@
 public protocol StreamRecord: Sendable, Equatable {
     /// The fields in a stable order, as written to Redis.
     var fields: [(String, String)] { get }
+    /// The fields as an `XADD` or `HSET` writes them: `fields`, plus any binary ones.
+    var streamFields: StreamFields { get }
     init(fields: StreamFields) throws(RecordError)
 }
 
 extension StreamRecord {
-    /// The fields as an `XADD` or `HSET` writes them.
     public var streamFields: StreamFields { StreamFields(fields) }
 
     /// Reads a record from fields given by name (tests, tools).

@@ -27,6 +27,8 @@ public struct ConnectorConfig: Sendable {
     public var pendingTTL: Int
     /// `COMPONENT_TTL`: seconds the buttons and selects an agent posted stay clickable.
     public var componentTTL: Int
+    /// `MAX_UPLOAD_BYTES`: the most bytes of files one reply record may upload.
+    public var maxUploadBytes: Int
     /// `DISCORD_API_BASE`: Discord's REST base URL, without a trailing slash.
     public var apiBase: String
     /// `DISCORD_GATEWAY_URL`: overrides the gateway URL from `GET /gateway/bot`.
@@ -166,6 +168,7 @@ public struct ConnectorConfig: Sendable {
         dryRun = try flag("DRY_RUN", default: false)
         pendingTTL = try positive("PENDING_TTL", default: 86_400, unit: "seconds")
         componentTTL = try positive("COMPONENT_TTL", default: 604_800, unit: "seconds")
+        maxUploadBytes = try positive("MAX_UPLOAD_BYTES", default: 10 * 1024 * 1024, unit: "bytes")
         let base = value("DISCORD_API_BASE") ?? Self.defaultAPIBase
         guard base.hasPrefix("http://") || base.hasPrefix("https://") else {
             throw ConfigError(variable: "DISCORD_API_BASE", problem: "expected an http:// or https:// URL, got '\(base)'")
@@ -292,6 +295,7 @@ public struct ConnectorConfig: Sendable {
             ("DRY_RUN", dryRun ? "1" : "0"),
             ("PENDING_TTL", String(pendingTTL)),
             ("COMPONENT_TTL", String(componentTTL)),
+            ("MAX_UPLOAD_BYTES", String(maxUploadBytes)),
             ("DISCORD_API_BASE", apiBase),
             ("DISCORD_GATEWAY_URL", gatewayURL ?? "(from GET /gateway/bot)"),
             ("CTX_SIGNING_KEY", ctxSigningKey == nil ? "(generated, kept in Redis)" : redacted(ctxSigningKey)),

@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// Rich replies end to end (CONTRACT section 6): files, reactions, live progress and threads,
+/// from an agent's record on the connector's inbox to what the simulator received.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct RichReplyTests {
+    typealias World = DiscordSimulatorProcess.World
+    static let connectorInbox = "sos:inbox:discord-connector"
+
+    /// A human's request in `channel`, delivered to kasra: its request id and message id.
+    func request(_ stack: ConnectorStack, _ text: String, channel: String = World.general) async throws -> (request: String, message: String) {
+        let before = try await stack.entries("sos:inbox:kasra").count
+        let message = try await stack.simulator.inject(channelID: channel, content: text, mentionBot: true)
+        let entry = try #require(await eventually { () -> StreamEntry? in
+            let entries = try? await stack.entries("sos:inbox:kasra")
+            return (entries?.count ?? 0) > before ? entries?.last : nil
+        })
+        return (try #require(entry.fields["request_id"]), message)
+    }
+
+    func reply(_ stack: ConnectorStack, _ fields: StreamFields) async throws {
+        var all: StreamFields = [("from", "kasra"), ("to", "discord-connector")]
+        all.append(contentsOf: fields)
+        try await stack.redis.client.run(XADD(Self.connectorInbox, fields: all))
+    }
+
+    func post(_ stack: ConnectorStack, timeout: Duration = .seconds(15), where match: @escaping @Sendable (SimulatedPost) -> Bool) async -> SimulatedPost? {
+        await eventually(timeout: timeout) { try? await stack.simulator.posts().first(where: match) }
+    }
+
+    func download(_ url: String) async throws -> Data {
+        try await HTTPClient(name: "rich-test").request(method: "GET", url: url).body
+    }
+
+    @Test("a reply with two files (one with every byte value) arrives with identical bytes and its text; files over MAX_UPLOAD_BYTES keep the text, are named, and dead-letter the record")
+    func files() async throws {
+        try await ConnectorStack.with(label: "rich-files", environment: ["MAX_UPLOAD_BYTES": "300000"]) { stack in
+            try await stack.startServices()
+            let (requestID, _) = try await request(stack, "the report please")
+            let binary = Data((0..<4096).map { UInt8($0 % 256) })
+            let notes = Data("line one\nline two\n".utf8)
+            var fields: StreamFields = [("text", "here is the report"), ("ack_for", requestID)]
+            fields.append("file:report.bin", bytes: RedisBytes(Array(binary)))
+            fields.append("file:notes.txt", bytes: RedisBytes(Array(notes)))
+            try await reply(stack, fields)
+            let posted = try #require(await post(stack) { $0.content == "here is the report" })
+            #expect(posted.attachments.map(\.filename) == ["report.bin", "notes.txt"])
+            let fetched = try await download(try #require(posted.attachments.first?.url))
+            #expect(Data(SHA256.hash(data: fetched)) == Data(SHA256.hash(data: binary)))
+            #expect(try await download(try #require(posted.attachments.last?.url)) == notes)
+            #expect(posted.attachments.last?.contentType?.hasPrefix("text/plain") == true)
+
+            var big: StreamFields = [("text", "too much"), ("ack_for", requestID)]
+            big.append("file:huge.bin", bytes: RedisBytes(Array(repeating: 7, count: 400_000)))
+            try await reply(stack, big)
+            let kept = try #require(await post(stack) { $0.content.hasPrefix("too much") })
+            #expect(kept.attachments.isEmpty)
+            #expect(kept.content.contains("huge.bin, 400000 bytes, is not attached"))
+            let dead = await eventually { try? await stack.entries("discord:dead").first { $0.fields["reason"]?.contains("MAX_UPLOAD_BYTES") == true } }
+            #expect(dead?.fields.bytes("field:file:huge.bin")?.count == 400_000, "the dead letter keeps the file")
+        }
+    }
+
+    @Test("Discord refusing a file as too large (413, 40005) still posts the text with the file named, and dead-letters the record")
+    func discordRefusesTheFile() async throws {
+        try await ConnectorStack.with(label: "rich-413", simulatorArguments: ["--max-upload-bytes", "1000"]) { stack in
+            try await stack.startServices()
+            let (requestID, _) = try await request(stack, "a screenshot?")
+            var fields: StreamFields = [("text", "see attached"), ("ack_for", requestID)]
+            fields.append("file:shot.png", bytes: RedisBytes(Array(repeating: 1, count: 5_000)))
+            try await reply(stack, fields)
+            let kept = try #require(await post(stack) { $0.content.hasPrefix("see attached") })
+            #expect(kept.content.contains("shot.png, 5000 bytes, is not attached: Discord refused it"))
+            let dead = await eventually { try? await stack.entries("discord:dead").first { $0.fields["reason"]?.contains("too large") == true } }
+            #expect(dead != nil)
+        }
+    }
+
+    @Test("react adds the emoji to the request's message (unicode and custom) and posts nothing else")
+    func react() async throws {
+        try await ConnectorStack.with(label: "rich-react") { stack in
+            try await stack.startServices()
+            let (requestID, messageID) = try await request(stack, "ship it")
+            let postsBefore = try await stack.simulator.posts().count
+            try await reply(stack, [("react", "👍"), ("ack_for", requestID)])
+            let reacted = await eventually { () -> JSONValue? in
+                guard let feedback = try? await stack.simulator.feedback(), case .array(let reactions)? = feedback["reactions"],
+                      let match = reactions.first(where: { $0["message_id"]?.stringValue == messageID }) else { return nil }
+                return match
+            }
+            #expect(reacted?["emoji"]?.stringValue == "👍")
+            try await Task.sleep(for: .milliseconds(300))  // a quiet period: a stray post would show by now
+            #expect(try await stack.simulator.posts().count == postsBefore)
+        }
+    }
+}
