@@ -104,7 +104,7 @@ actor InboundEventHandler {
 
         var guildName = ""
         if let guildID = message.guildID { guildName = await directory.guildName(guildID) }
-        let inbound = InboundMessage(
+        var inbound = InboundMessage(
             requestID: UUID().uuidString.lowercased(),
             kind: kind,
             guildID: message.guildID ?? "",
@@ -118,6 +118,7 @@ actor InboundEventHandler {
             channelName: channelName,
             guildName: guildName
         )
+        inbound.attachments = message.attachments
         return await acceptor.accept(inbound, cursorChannel: message.channelID) != .stopped
     }
 

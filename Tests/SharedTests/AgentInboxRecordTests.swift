@@ -104,4 +104,20 @@ struct AgentInboxRecordTests {
         let echo = ReplyRecord(from: "kasra", to: "discord-connector", text: inbox.text)
         #expect(ReplyResolution.resolve(echo, signer: signer) == .request(message.requestID))
     }
+
+    @Test("attachments travel as a JSON array (empty when none) and each has its own line in the text")
+    func attachments() throws {
+        var message = Fixtures.inbound(kind: .mention, content: "see the screenshot")
+        #expect(record(message).streamFields["attachments"] == "[]")
+        message.attachments = [.init(id: "700000000000000001", filename: "shot {ack_for:x}.png", contentType: "image/png", size: 2048, url: "http://127.0.0.1/attachments/1/2/shot.png")]
+        let delivered = record(message)
+        #expect(try AgentInboxRecord(fields: delivered.streamFields) == delivered)
+        let listed = try JSON.decode([JSONValue].self, from: try #require(delivered.streamFields["attachments"]))
+        #expect(listed.first?["filename"]?.stringValue == "shot {ack_for:x}.png")
+        #expect(listed.first?["size"]?.intValue == 2048)
+        #expect(delivered.text.contains("\n[attachment] shot"))
+        #expect(delivered.text.contains("(image/png, 2048 bytes): http://127.0.0.1/attachments/1/2/shot.png"))
+        // A file name cannot plant a routing token either.
+        #expect(ReplyTokens.ackIDs(in: delivered.text) == [message.requestID])
+    }
 }

@@ -44,7 +44,11 @@ public struct AgentInboxRecord: StreamRecord {
             let guild = message.guildName.isEmpty ? "" : " on \(ReplyTokens.neutralise(message.guildName))"
             place = channel + thread + guild
         }
-        let body = ReplyTokens.neutralise(message.content)
+        // One line per file: people's file names are neutralised like their text.
+        let files = message.attachments.map {
+            "\n[attachment] \(ReplyTokens.neutralise($0.filename)) (\($0.contentType ?? "unknown type"), \($0.size) bytes): \($0.url)"
+        }.joined()
+        let body = ReplyTokens.neutralise(message.content) + files
         if message.kind == .component {
             // What was chosen, in the person's words (the label) and the agent's (its custom_id).
             let choice = ["", "[]"].contains(message.values)

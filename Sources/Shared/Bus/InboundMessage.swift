@@ -41,6 +41,9 @@ public struct InboundMessage: StreamRecord {
     public var values: String = ""
     public var answersRequest: String = ""
 
+    /// CONTRACT section 8: the message's files (`attachments`, a JSON array; `[]` for none).
+    public var attachments: [DiscordMessage.Attachment] = []
+
     /// The id a repeat of this event shares: the interaction's, else the message's.
     public var dedupeID: String { interactionID.isEmpty ? messageID : interactionID }
 
@@ -73,6 +76,7 @@ public struct InboundMessage: StreamRecord {
             ("author_id", authorID), ("author_name", authorName), ("content", content),
             ("ts", timestamp), ("channel_name", channelName), ("guild_name", guildName),
         ] + (command.isEmpty ? [] : [("command", command)]) + (requestedAgent.isEmpty ? [] : [("requested_agent", requestedAgent)])
+            + [("attachments", (try? JSON.encodeString(attachments)) ?? "[]")]
             + (interactionID.isEmpty ? [] : [("interaction_id", interactionID)])
             + (kind == .component
                 ? [("custom_id", customID), ("component_label", componentLabel), ("values", values), ("answers_request", answersRequest)]
@@ -100,6 +104,7 @@ public struct InboundMessage: StreamRecord {
         command = fields["command"] ?? ""
         requestedAgent = fields["requested_agent"] ?? ""
         interactionID = fields["interaction_id"] ?? ""
+        attachments = fields["attachments"].flatMap { try? JSON.decode([DiscordMessage.Attachment].self, from: $0) } ?? []
         customID = fields["custom_id"] ?? ""
         componentLabel = fields["component_label"] ?? ""
         values = fields["values"] ?? ""

@@ -9,6 +9,29 @@ public struct DiscordMessage: Codable, Sendable, Equatable {
     public var mentions: [DiscordUser]
     public var webhookID: String?
     public var member: Member?
+    public var attachments: [Attachment] = []
+
+    /// A file on a message (Discord's attachment object): what an agent needs to fetch it.
+    public struct Attachment: Codable, Sendable, Equatable {
+        public var id: String
+        public var filename: String
+        public var contentType: String?
+        public var size: Int
+        public var url: String
+
+        public init(id: String, filename: String, contentType: String?, size: Int, url: String) {
+            self.id = id
+            self.filename = filename
+            self.contentType = contentType
+            self.size = size
+            self.url = url
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, filename, size, url
+            case contentType = "content_type"
+        }
+    }
 
     public struct Member: Codable, Sendable, Equatable {
         public var nick: String?
@@ -27,7 +50,7 @@ public struct DiscordMessage: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, author, content, timestamp, mentions, member
+        case id, author, content, timestamp, mentions, member, attachments
         case channelID = "channel_id"
         case guildID = "guild_id"
         case webhookID = "webhook_id"
@@ -45,6 +68,7 @@ public struct DiscordMessage: Codable, Sendable, Equatable {
         mentions = try container.decodeIfPresent([DiscordUser].self, forKey: .mentions) ?? []
         webhookID = try container.decodeIfPresent(String.self, forKey: .webhookID)
         member = try container.decodeIfPresent(Member.self, forKey: .member)
+        attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
     }
 
     /// The author's name as shown in the guild.
