@@ -27,10 +27,15 @@ struct InteractionRoutes {
 
         router.post("api/v10/webhooks/{applicationId}/{token}") { request, context in
             let receivedAt = Date()
+            let applicationId = try context.parameters.require("applicationId")
+            // Any other id is a channel webhook's, on the same path.
+            guard applicationId == Fixtures.botUser.id else {
+                return try await WebhookRoutes(world: world).execute(request, webhookId: applicationId, token: try context.parameters.require("token"))
+            }
             let parsed = await Self.decode(InteractionMessageBody.self, request)
             // Follow-ups always answer the message, as `?wait=true` asks.
             return try Response.json(try await world.createFollowup(
-                applicationId: try context.parameters.require("applicationId"),
+                applicationId: applicationId,
                 token: try context.parameters.require("token"),
                 body: parsed,
                 receivedAt: receivedAt
