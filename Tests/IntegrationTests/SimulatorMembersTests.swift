@@ -257,6 +257,48 @@ struct SimulatorMembersTests {
         }
     }
 
+    @Test("webhook executes have a bucket per webhook outside the global limit; deletes one per channel")
+    func webhookAndDeleteBuckets() async throws {
+        // One bot request a second: only the webhook executes may go faster.
+        try await withSimulator(arguments: ["--rate-limit", "2/5", "--global-limit", "1"]) { simulator, http in
+            let webhook = try #require(Self.decode(try await rest(simulator, http, "POST", "/channels/\(World.general)/webhooks", json: ["name": "agents"])))
+            let execute = "\(simulator.apiBase)/webhooks/\(webhook["id"]?.stringValue ?? "")/\(webhook["token"]?.stringValue ?? "")"
+            var statuses: [Int] = []
+            var buckets: Set<String> = []
+            var limited: HTTPResponse?
+            for index in 0..<3 {
+                let response = try await http.request(method: "POST", url: execute, body: .json(Data(#"{"content":"n\#(index)"}"#.utf8)))
+                statuses.append(response.status)
+                if let bucket = response.headers["x-ratelimit-bucket"] { buckets.insert(bucket) }
+                if response.status == 429 { limited = response }
+            }
+            #expect(statuses == [204, 204, 429])
+            #expect(buckets.count == 1)
+            #expect(limited.flatMap(Self.decode)?["global"] == .bool(false))
+
+            // Bot creates in the same channel still have their own two, in another bucket.
+            var ids: [String] = []
+            for index in 0..<2 {
+                try await Task.sleep(for: .milliseconds(1100))
+                ids.append(try await post(simulator, http, in: World.general, "bot \(index)"))
+            }
+            try await Task.sleep(for: .milliseconds(1100))
+            let create = try await rest(simulator, http, "POST", "/channels/\(World.general)/messages", json: ["content": "bot three"])
+            #expect(create.status == 429)
+            #expect(Self.decode(create)?["global"] == .bool(false))
+            if let bucket = create.headers["x-ratelimit-bucket"] { #expect(!buckets.contains(bucket)) }
+
+            var deletes: [Int] = []
+            for id in [ids[0], ids[1], ids[0]] {
+                try await Task.sleep(for: .milliseconds(1100))
+                deletes.append(try await rest(simulator, http, "DELETE", "/channels/\(World.general)/messages/\(id)").status)
+            }
+            #expect(deletes == [204, 204, 429])
+            let stats = try await simulator.stats()
+            #expect(stats["global_rate_limited"]?.intValue == 0)
+        }
+    }
+
     @Test("history pages newest first with before, after, around and limit")
     func historyPaging() async throws {
         try await withSimulator { simulator, http in
