@@ -13,6 +13,15 @@ struct InjectMessageRequest: Decodable, Sendable {
     var authorBot: Bool?
     /// Id of a message in the same channel to reply to.
     var replyTo: Snowflake?
+    /// Files on the message, served at their attachment `url` like bot uploads.
+    var attachments: [InjectedFile]?
+}
+
+/// An `attachments` entry of `POST /_sim/messages`.
+struct InjectedFile: Decodable, Sendable {
+    var filename: String?
+    var contentType: String?
+    var dataBase64: String?
 }
 
 /// Test and development hooks under `/_sim`: inject traffic, inspect what the bot did,
@@ -52,6 +61,18 @@ struct ControlRoutes {
         private enum CodingKeys: String, CodingKey { case url }
     }
 
+    private struct Threads: Encodable {
+        let threads: [ThreadRecord]
+    }
+
+    private struct Reactions: Encodable {
+        let reactions: [Feedback.Reaction]
+    }
+
+    private struct Webhooks: Encodable {
+        let webhooks: [ChannelWebhook]
+    }
+
     private struct PostCount: Encodable {
         let count: Int
     }
@@ -88,7 +109,8 @@ struct ControlRoutes {
         let sim = router.group("_sim")
 
         sim.post("messages") { request, _ in
-            let body = try await request.decodeJSON(InjectMessageRequest.self)
+            // Room for base64 attachments up to `--max-upload-bytes`.
+            let body = try await request.decodeJSON(InjectMessageRequest.self, maxSize: Self.maxBatchSize)
             return try Response.json(try await world.injectMessage(body), status: .created)
         }
 
@@ -156,6 +178,23 @@ struct ControlRoutes {
 
         sim.get("feedback") { _, _ in
             try Response.json(await world.feedbackLog())
+        }
+
+        sim.get("threads") { _, _ in
+            try Response.json(Threads(threads: await world.threadLog()))
+        }
+
+        sim.get("reactions") { _, _ in
+            try Response.json(Reactions(reactions: await world.reactionLog()))
+        }
+
+        sim.get("webhooks") { _, _ in
+            try Response.json(Webhooks(webhooks: await world.webhookList()))
+        }
+
+        // Deletes a webhook behind the bot's back: its executes then answer 10015.
+        sim.delete("webhooks/{webhookId}") { _, context in
+            try Response.json(try await world.deleteWebhook(try context.parameters.require("webhookId")))
         }
 
         sim.delete("channels/{channelId}") { _, context in

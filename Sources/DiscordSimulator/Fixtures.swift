@@ -18,8 +18,16 @@ enum Fixtures {
     /// A fixed past instant, so fixture timestamps are deterministic too.
     static let epochTimestamp = "2024-01-01T00:00:00.000000+00:00"
 
+    /// The fixed guild's one custom emoji, `shipit:700000000000000001` in a reaction route.
+    static let customEmojiId: Snowflake = "700000000000000001"
+    static let customEmojiName = "shipit"
+    static let customEmoji: JSONValue = .object([
+        "id": .string(customEmojiId), "name": .string(customEmojiName), "roles": .array([]),
+        "require_colons": .bool(true), "managed": .bool(false), "animated": .bool(false), "available": .bool(true),
+    ])
+
     /// The REST form; GUILD_CREATE adds channels, threads and the other gateway-only fields.
-    static let guild = Guild(id: guildId, name: guildName, ownerId: human.id, roles: roles)
+    static let guild = Guild(id: guildId, name: guildName, ownerId: human.id, roles: roles, emojis: [customEmoji])
 
     static let roles = [everyoneRole(of: guildId), Role(id: roleId, name: "sim-role", position: 1)]
 

@@ -25,12 +25,19 @@ struct InteractionRoutes {
             return Response(status: .noContent)
         }
 
-        router.post("api/v10/webhooks/{applicationId}/{token}") { request, context in
+        // `{webhookId}` is the application id for interaction webhooks, or a channel webhook's
+        // id (one name for both: the router needs one parameter name per path segment).
+        router.post("api/v10/webhooks/{webhookId}/{token}") { request, context in
             let receivedAt = Date()
+            let applicationId = try context.parameters.require("webhookId")
+            // Any other id is a channel webhook's, on the same path.
+            guard applicationId == Fixtures.botUser.id else {
+                return try await WebhookRoutes(world: world).execute(request, webhookId: applicationId, token: try context.parameters.require("token"))
+            }
             let parsed = await Self.decode(InteractionMessageBody.self, request)
             // Follow-ups always answer the message, as `?wait=true` asks.
             return try Response.json(try await world.createFollowup(
-                applicationId: try context.parameters.require("applicationId"),
+                applicationId: applicationId,
                 token: try context.parameters.require("token"),
                 body: parsed,
                 receivedAt: receivedAt
@@ -38,18 +45,18 @@ struct InteractionRoutes {
         }
 
         // `{messageId}` is a message id or `@original`.
-        router.get("api/v10/webhooks/{applicationId}/{token}/messages/{messageId}") { _, context in
+        router.get("api/v10/webhooks/{webhookId}/{token}/messages/{messageId}") { _, context in
             try Response.json(try await world.webhookMessage(
-                applicationId: try context.parameters.require("applicationId"),
+                applicationId: try context.parameters.require("webhookId"),
                 token: try context.parameters.require("token"),
                 messageId: try context.parameters.require("messageId")
             ))
         }
 
-        router.patch("api/v10/webhooks/{applicationId}/{token}/messages/{messageId}") { request, context in
+        router.patch("api/v10/webhooks/{webhookId}/{token}/messages/{messageId}") { request, context in
             let parsed = await Self.decode(InteractionMessageBody.self, request)
             return try Response.json(try await world.editWebhookMessage(
-                applicationId: try context.parameters.require("applicationId"),
+                applicationId: try context.parameters.require("webhookId"),
                 token: try context.parameters.require("token"),
                 messageId: try context.parameters.require("messageId"),
                 body: parsed

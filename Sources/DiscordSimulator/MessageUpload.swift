@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// A `files[n]` part of a message create, as received.
 struct UploadedFile: Sendable {
@@ -66,5 +67,46 @@ struct MessageUpload: Sendable {
     /// Discord's form booleans.
     private static func isTrue(_ text: String) -> Bool {
         ["true", "1"].contains(text.lowercased())
+    }
+}
+
+extension MessageUpload {
+    /// What a multipart body may carry besides its files: `payload_json` (1 MiB, as a JSON body)
+    /// and the part headers and delimiters.
+    private static let multipartOverhead = 1 << 20
+
+    /// A message-create body (bot create or webhook execute), JSON or multipart, or the error
+    /// it makes. More than `maxUploadBytes` of files in one request is Discord's 413 with code
+    /// 40005, as is a body too large to hold that much.
+    static func read(_ request: Request, maxUploadBytes limit: Int) async throws -> Result<MessageUpload, DiscordAPIError> {
+        if request.hasJSONBody {
+            do {
+                return .success(MessageUpload(request: try await request.decodeJSON(CreateMessageRequest.self)))
+            } catch let error as DiscordAPIError {
+                return .failure(error)
+            }
+        }
+        guard let boundary = request.multipartBoundary else {
+            return .failure(.invalidFormBody(.formError(
+                code: "CONTENT_TYPE_INVALID",
+                "Expected \"Content-Type\" header to be one of {'application/json', 'multipart/form-data'}."
+            )))
+        }
+        guard let body = try await request.collectBytes(limit: limit + multipartOverhead) else {
+            return .failure(.requestEntityTooLarge)
+        }
+        let form: MultipartFormData
+        do {
+            form = try MultipartFormData(parsing: body, boundary: boundary)
+        } catch {
+            // Discord documents no code for broken framing; the simulator answers a generic 400.
+            return .failure(DiscordAPIError(status: .badRequest, body: .init(message: "Malformed multipart/form-data body: \(error.description)", code: 0)))
+        }
+        do throws(DiscordAPIError) {
+            let upload = try MessageUpload(form: form)
+            return upload.uploadedBytes > limit ? .failure(.requestEntityTooLarge) : .success(upload)
+        } catch {
+            return .failure(error)
+        }
     }
 }

@@ -91,6 +91,21 @@ struct User: Encodable, Sendable, Equatable {
     var bot: Bool?
 
     var isBot: Bool { bot == true }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, username, discriminator, globalName, avatar, bot
+    }
+
+    /// Discord sends `avatar` as null for a user without one (webhook authors included).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(username, forKey: .username)
+        try container.encode(discriminator, forKey: .discriminator)
+        try container.encodeIfPresent(globalName, forKey: .globalName)
+        try container.encode(avatar, forKey: .avatar)
+        try container.encodeIfPresent(bot, forKey: .bot)
+    }
 }
 
 struct Role: Encodable, Sendable {
@@ -145,6 +160,8 @@ struct Channel: Encodable, Sendable {
     var threadMetadata: ThreadMetadata?
     var messageCount: Int?
     var memberCount: Int?
+    /// Only in the THREAD_CREATE of a thread just made.
+    var newlyCreated: Bool?
 
     var isThread: Bool { type == .publicThread }
 }
@@ -239,6 +256,8 @@ struct Message: Encodable, Sendable {
     var webhookId: Snowflake?
     var interactionMetadata: MessageInteractionMetadata?
     var components: [JSONValue]?
+    /// The thread started from this message, if any (flag HAS_THREAD is set then).
+    var thread: Channel?
 
     // Only on gateway dispatches: REST responses leave these out.
     var guildId: Snowflake?
@@ -289,6 +308,9 @@ struct CreateMessageRequest: Decodable, Sendable {
     var components: [JSONValue]?
     /// Describes the `files[n]` parts of a multipart create; only meaningful there.
     var attachments: [PartialAttachment]?
+    /// Webhook executes only: the author's name and avatar for this one message.
+    var username: String?
+    var avatarUrl: String?
 }
 
 /// An `attachments` entry of a create request: `id` is the `n` of a `files[n]` part, which

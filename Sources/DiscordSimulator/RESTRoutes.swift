@@ -32,6 +32,8 @@ struct RESTRoutes {
         api.get("channels/{channelId}/messages/{messageId}") { _, context in try await getMessage(context) }
         api.post("channels/{channelId}/messages") { request, context in try await createMessage(request, context) }
         api.patch("channels/{channelId}/messages/{messageId}") { request, context in try await editMessage(request, context) }
+        api.delete("channels/{channelId}/messages/{messageId}") { _, context in try await deleteMessage(context) }
+        api.post("channels/{channelId}/messages/{messageId}/threads") { request, context in try await startThread(request, context) }
         api.post("channels/{channelId}/typing") { _, context in try await triggerTyping(context) }
         api.put("channels/{channelId}/messages/{messageId}/reactions/{emoji}/@me") { _, context in try await addReaction(context) }
         api.get("guilds/{guildId}") { _, context in try await guild(context) }
@@ -39,6 +41,7 @@ struct RESTRoutes {
         api.post("guilds/{guildId}/channels") { request, context in try await createChannel(request, context) }
         api.get("applications/@me") { _, _ in try Response.json(await application()) }
         interactions.registerCommandRoutes(on: api)
+        WebhookRoutes(world: world).registerBotRoutes(on: api)
     }
 
     /// `GET /applications/@me`: the application object, trimmed to what a bot reads. Its
@@ -140,7 +143,14 @@ struct RESTRoutes {
             }
             limit = parsed
         }
-        guard let page = await world.messages(in: channelId, after: query.get("after"), before: query.get("before"), limit: limit) else {
+        // Discord takes one of `around`, `before`, `after`; `around` wins here if several come.
+        let found: [Message]?
+        if let around = query.get("around") {
+            found = await world.messages(in: channelId, around: around, limit: limit)
+        } else {
+            found = await world.messages(in: channelId, after: query.get("after"), before: query.get("before"), limit: limit)
+        }
+        guard let page = found else {
             throw DiscordAPIError.unknownChannel
         }
         return try Response.json(page)
@@ -158,21 +168,7 @@ struct RESTRoutes {
     private func createMessage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let receivedAt = Date()
         let channelId = try context.parameters.require("channelId")
-        let parsed: Result<MessageUpload, DiscordAPIError>
-        if request.hasJSONBody {
-            do {
-                parsed = .success(MessageUpload(request: try await request.decodeJSON(CreateMessageRequest.self)))
-            } catch let error as DiscordAPIError {
-                parsed = .failure(error)
-            }
-        } else if let boundary = request.multipartBoundary {
-            parsed = try await readUpload(request, boundary: boundary)
-        } else {
-            parsed = .failure(.invalidFormBody(.formError(
-                code: "CONTENT_TYPE_INVALID",
-                "Expected \"Content-Type\" header to be one of {'application/json', 'multipart/form-data'}."
-            )))
-        }
+        let parsed = try await MessageUpload.read(request, maxUploadBytes: configuration.maxUploadBytes)
         let outcome = await world.createMessage(in: channelId, request: parsed, receivedAt: receivedAt)
         switch outcome.result {
         case .success(let message):
@@ -183,30 +179,32 @@ struct RESTRoutes {
         }
     }
 
-    /// What a multipart body may carry besides its files: `payload_json` (1 MiB, as a JSON body)
-    /// and the part headers and delimiters.
-    private static let multipartOverhead = 1 << 20
+    private func deleteMessage(_ context: BasicRequestContext) async throws -> Response {
+        let outcome = await world.deleteMessage(
+            channelId: try context.parameters.require("channelId"),
+            messageId: try context.parameters.require("messageId")
+        )
+        switch outcome.result {
+        case .success:
+            return Response(status: .noContent, headers: outcome.headers)
+        case .failure(var error):
+            error.headers.append(contentsOf: outcome.headers)
+            throw error
+        }
+    }
 
-    /// A multipart message create. More than `--max-upload-bytes` of files in one request is
-    /// Discord's 413 with code 40005, as is a body too large to hold that much.
-    private func readUpload(_ request: Request, boundary: String) async throws -> Result<MessageUpload, DiscordAPIError> {
-        let limit = configuration.maxUploadBytes
-        guard let body = try await request.collectBytes(limit: limit + Self.multipartOverhead) else {
-            return .failure(.requestEntityTooLarge)
-        }
-        let form: MultipartFormData
+    private func startThread(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let parsed: Result<StartThreadRequest, DiscordAPIError>
         do {
-            form = try MultipartFormData(parsing: body, boundary: boundary)
-        } catch {
-            // Discord documents no code for broken framing; the simulator answers a generic 400.
-            return .failure(DiscordAPIError(status: .badRequest, body: .init(message: "Malformed multipart/form-data body: \(error.description)", code: 0)))
+            parsed = .success(try await request.decodeJSON(StartThreadRequest.self))
+        } catch let error as DiscordAPIError {
+            parsed = .failure(error)
         }
-        do throws(DiscordAPIError) {
-            let upload = try MessageUpload(form: form)
-            return upload.uploadedBytes > limit ? .failure(.requestEntityTooLarge) : .success(upload)
-        } catch {
-            return .failure(error)
-        }
+        return try Response.json(try await world.startThread(
+            channelId: try context.parameters.require("channelId"),
+            messageId: try context.parameters.require("messageId"),
+            body: parsed
+        ), status: .created)
     }
 
     /// The exact bytes of an uploaded file. The filename must match too, as the CDN's does.
@@ -234,11 +232,14 @@ struct RESTRoutes {
         return Response(status: .noContent)
     }
 
+    /// `{emoji}` is URL-encoded: a unicode emoji, or `name:id` for a custom one.
     private func addReaction(_ context: BasicRequestContext) async throws -> Response {
-        let channelId = try context.parameters.require("channelId")
-        guard await world.channel(channelId) != nil else { throw DiscordAPIError.unknownChannel }
-        let emoji = try context.parameters.require("emoji").removingPercentEncoding ?? ""
-        await world.recordReaction(emoji, channelId: channelId, messageId: try context.parameters.require("messageId"))
+        let raw = try context.parameters.require("emoji")
+        try await world.addReaction(
+            raw.removingPercentEncoding ?? raw,
+            channelId: try context.parameters.require("channelId"),
+            messageId: try context.parameters.require("messageId")
+        )
         return Response(status: .noContent)
     }
 

@@ -14,6 +14,7 @@ struct RateLimiter: Sendable {
         let remaining: Int
         let resetAt: Date
         let resetAfter: TimeInterval
+        let bucket: String
     }
 
     enum Decision: Sendable {
@@ -29,14 +30,20 @@ struct RateLimiter: Sendable {
     /// Discord hashes the route into an opaque, stable bucket id; all channels share it for
     /// message creates, with the channel id as the "major parameter" that splits the limit.
     static let messageCreateBucket = stableHash("POST /channels/{channel.id}/messages")
+    static let messageDeleteBucket = stableHash("DELETE /channels/{channel.id}/messages/{message.id}")
+    /// Split by webhook id, its major parameter.
+    static let webhookExecuteBucket = stableHash("POST /webhooks/{webhook.id}/{webhook.token}")
 
     let limit: Int
     let window: TimeInterval
+    /// The `X-RateLimit-Bucket` this limiter's responses carry.
+    let bucket: String
     private var windows: [String: Window] = [:]
 
-    init(limit: Int, window: TimeInterval) {
+    init(limit: Int, window: TimeInterval, bucket: String = RateLimiter.messageCreateBucket) {
         self.limit = limit
         self.window = window
+        self.bucket = bucket
     }
 
     mutating func acquire(key: String, now: Date) -> Decision {
@@ -70,7 +77,8 @@ struct RateLimiter: Sendable {
             limit: limit,
             remaining: max(0, limit - current.used),
             resetAt: resetAt,
-            resetAfter: max(0, resetAt.timeIntervalSince(now))
+            resetAfter: max(0, resetAt.timeIntervalSince(now)),
+            bucket: bucket
         )
     }
 
@@ -128,7 +136,7 @@ extension RateLimiter.Snapshot {
         fields[.rateLimitRemaining] = String(remaining)
         fields[.rateLimitReset] = String(format: "%.3f", resetAt.timeIntervalSince1970)
         fields[.rateLimitResetAfter] = String(format: "%.3f", resetAfter)
-        fields[.rateLimitBucket] = RateLimiter.messageCreateBucket
+        fields[.rateLimitBucket] = bucket
         return fields
     }
 }

@@ -499,7 +499,7 @@ extension World {
         return message
     }
 
-    private func postIndex(of messageId: Snowflake) -> Int? {
+    func postIndex(of messageId: Snowflake) -> Int? {
         if let index = interactions.postIndexByMessageId[messageId], index < posts.endIndex, posts[index].message.id == messageId {
             return index
         }
@@ -507,7 +507,7 @@ extension World {
         return posts.lastIndex { $0.message.id == messageId }
     }
 
-    private func replaceInHistory(_ message: Message) {
+    func replaceInHistory(_ message: Message) {
         guard let messages = history[message.channelId] else { return }
         let numericId = SnowflakeGenerator.numeric(message.id)
         let index = Self.firstIndex(in: messages) { $0 >= numericId }

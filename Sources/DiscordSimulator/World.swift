@@ -9,6 +9,8 @@ import Logging
 struct BotPost: Encodable, Sendable {
     enum Kind: String, Encodable, Sendable {
         case message, original, followup
+        /// Executed through a channel webhook (`POST /webhooks/{id}/{token}`).
+        case webhook
     }
 
     struct Edit: Encodable, Sendable {
@@ -23,6 +25,8 @@ struct BotPost: Encodable, Sendable {
     var kind: Kind = .message
     var interactionId: Snowflake?
     var edits: [Edit] = []
+    /// Set by `DELETE /channels/{id}/messages/{id}`: the post stays listed, marked deleted.
+    var deletedAtUs: Int64?
 
     private enum CodingKeys: String, CodingKey {
         case pinged
@@ -31,6 +35,9 @@ struct BotPost: Encodable, Sendable {
         case interactionId
         case edited
         case edits
+        case deleted
+        case deletedAtUs
+        case authorName
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -42,6 +49,9 @@ struct BotPost: Encodable, Sendable {
         try container.encodeIfPresent(interactionId, forKey: .interactionId)
         try container.encode(edits.count, forKey: .edited)
         try container.encode(edits, forKey: .edits)
+        try container.encode(deletedAtUs != nil, forKey: .deleted)
+        try container.encodeIfPresent(deletedAtUs, forKey: .deletedAtUs)
+        try container.encode(message.author.username, forKey: .authorName)
     }
 }
 
@@ -148,9 +158,9 @@ actor World {
     }
 
     let logger: Logger
-    private var port: Int
+    var port: Int
     /// In id order, which is the order READY lists them in.
-    private let guilds: [Guild]
+    let guilds: [Guild]
     var channels: [Snowflake: Channel]
     /// Per channel, oldest first; since snowflakes only grow, that is also id order.
     var history: [Snowflake: [Message]] = [:]
@@ -162,8 +172,8 @@ actor World {
     /// Statuses to answer the next message creates with, before any real work.
     private var messageCreateFaults: [InjectedFault] = []
     /// Typing calls and reactions the bot made, for tests of the connector's feedback.
-    private var feedback = Feedback()
-    private var rateLimiter: RateLimiter?
+    var feedback = Feedback()
+    var rateLimiter: RateLimiter?
     private var globalLimiter: RateLimiter?
     private var identifyLimiter: IdentifyLimiter
     /// Listed in stats even while they have no session.
@@ -172,7 +182,15 @@ actor World {
     private var gateway = GatewaySessions()
     /// Uploaded files by attachment id, served at their `url` like Discord's CDN. Kept as long
     /// as the message history is: `reset()` keeps them, deleting the channel drops them.
-    private var uploads: [Snowflake: StoredUpload] = [:]
+    var uploads: [Snowflake: StoredUpload] = [:]
+    /// Message deletes per channel, a bucket of their own with `--rate-limit`'s numbers.
+    var deleteLimiter: RateLimiter?
+    /// Channel webhook executes per webhook id, outside the bot's global limit.
+    var webhookLimiter: RateLimiter?
+    /// Channel webhooks by id (World+Webhooks.swift).
+    var webhooks: [Snowflake: ChannelWebhook] = [:]
+    /// Threads started from messages, in creation order, for `GET /_sim/threads`.
+    var threadRecords: [ThreadRecord] = []
     /// Interactions created through `/_sim/interactions`, their callbacks and webhook messages,
     /// and the registered application commands (World+Interactions.swift).
     var interactions: InteractionState
@@ -186,6 +204,8 @@ actor World {
         let allChannels = Fixtures.channels + extras.map(Fixtures.extraGeneralChannel)
         self.channels = Dictionary(uniqueKeysWithValues: allChannels.map { ($0.id, $0) })
         self.rateLimiter = configuration.rateLimit.map { RateLimiter(limit: $0.limit, window: $0.window) }
+        self.deleteLimiter = configuration.rateLimit.map { RateLimiter(limit: $0.limit, window: $0.window, bucket: RateLimiter.messageDeleteBucket) }
+        self.webhookLimiter = configuration.rateLimit.map { RateLimiter(limit: $0.limit, window: $0.window, bucket: RateLimiter.webhookExecuteBucket) }
         self.globalLimiter = configuration.globalLimit.map { RateLimiter(limit: $0, window: 1) }
         self.identifyLimiter = IdentifyLimiter(maxConcurrency: configuration.maxConcurrency)
         self.shardCount = configuration.shardCount
@@ -385,7 +405,7 @@ actor World {
     }
 
     /// Keeps an uploaded file's bytes and describes it as Discord would.
-    private func store(_ file: UploadedFile, in channelId: Snowflake, now: Date) -> Attachment {
+    func store(_ file: UploadedFile, in channelId: Snowflake, now: Date) -> Attachment {
         let id = snowflakes.next(at: now)
         let url = "http://127.0.0.1:\(port)/attachments/\(channelId)/\(id)/\(Self.pathSegment(file.filename))"
         let attachment = Attachment(
@@ -494,6 +514,7 @@ actor World {
         let author: User
         let content: String
         let referenced: Message?
+        let files: [UploadedFile]
     }
 
     private func validate(_ request: InjectMessageRequest) throws(DiscordAPIError) -> Injection {
@@ -512,13 +533,22 @@ actor World {
             author = Fixtures.human
         }
         let content = (request.mentionBot == true ? "<@\(Fixtures.botUser.id)> " : "") + (request.content ?? "")
-        guard !content.isEmpty else { throw .emptyMessage }
+        var files: [UploadedFile] = []
+        for (index, file) in (request.attachments ?? []).enumerated() {
+            guard let filename = file.filename, !filename.isEmpty,
+                let encoded = file.dataBase64, let data = Data(base64Encoded: encoded)
+            else {
+                throw DiscordAPIError(status: .badRequest, body: .init(message: "attachments[\(index)] needs a filename and base64 data_base64", code: 0))
+            }
+            files.append(UploadedFile(placeholder: String(index), filename: filename, contentType: file.contentType, bytes: Array(data)))
+        }
+        guard !content.isEmpty || !files.isEmpty else { throw .emptyMessage }
         var referenced: Message?
         if let replyTo = request.replyTo {
             guard let target = message(replyTo, in: channelId) else { throw .unknownMessage }
             referenced = target
         }
-        return Injection(channel: channel, author: author, content: content, referenced: referenced)
+        return Injection(channel: channel, author: author, content: content, referenced: referenced, files: files)
     }
 
     private func deliver(_ injection: Injection, now: Date) -> InjectedMessage {
@@ -534,6 +564,7 @@ actor World {
         message.mentions = mentionedUserIds.compactMap(user)
         message.mentionRoles = mentioned.roles
         message.mentionEveryone = mentioned.everyone
+        message.attachments = injection.files.map { store($0, in: channel.id, now: now) }
         if let referenced {
             makeReply(&message, to: referenced, in: channel)
         }
@@ -600,6 +631,8 @@ actor World {
         messageCreateFaults.removeAll()
         feedback = Feedback()
         rateLimiter?.reset()
+        deleteLimiter?.reset()
+        webhookLimiter?.reset()
         globalLimiter?.reset()
         identifyLimiter.reset()
         interactions.resetRecords()
@@ -614,9 +647,6 @@ actor World {
         feedback.typing.append(.init(channelId: channelId, atUs: Int64(at.timeIntervalSince1970 * 1_000_000)))
     }
 
-    func recordReaction(_ emoji: String, channelId: Snowflake, messageId: Snowflake) {
-        feedback.reactions.append(.init(channelId: channelId, messageId: messageId, emoji: emoji))
-    }
 
     func feedbackLog() -> Feedback { feedback }
 
@@ -715,7 +745,10 @@ actor World {
         var form = message
         if let guildId = channels[message.channelId]?.guildId {
             form.guildId = guildId
-            form.member = Fixtures.member(for: message.author, in: guildId)
+            // A channel webhook's author is no member of the guild.
+            if message.webhookId == nil || message.webhookId != message.author.id {
+                form.member = Fixtures.member(for: message.author, in: guildId)
+            }
         }
         return form
     }
@@ -805,7 +838,10 @@ struct Feedback: Encodable, Sendable {
     struct Reaction: Encodable, Sendable {
         var channelId: Snowflake
         var messageId: Snowflake
+        /// As the route named it, percent-decoded: a unicode emoji, or `name:id` for a custom one.
         var emoji: String
+        var userId: Snowflake
+        var atUs: Int64
     }
 
     var typing: [Typing] = []

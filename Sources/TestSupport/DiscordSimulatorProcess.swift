@@ -50,10 +50,24 @@ public final class DiscordSimulatorProcess: Sendable {
 
     // MARK: Control API
 
-    /// Injects a human's message and returns its Discord message id.
+    /// Injects a human's message and returns its Discord message id. `attachments` become
+    /// Discord attachment objects on it, their bytes served at each `url`.
     @discardableResult
-    public func inject(channelID: String, content: String, mentionBot: Bool = false, authorIsBot: Bool = false) async throws -> String {
-        let body: [String: Any] = ["channel_id": channelID, "content": content, "mention_bot": mentionBot, "author_bot": authorIsBot]
+    public func inject(
+        channelID: String,
+        content: String,
+        mentionBot: Bool = false,
+        authorIsBot: Bool = false,
+        attachments: [(filename: String, contentType: String?, data: Data)] = []
+    ) async throws -> String {
+        var body: [String: Any] = ["channel_id": channelID, "content": content, "mention_bot": mentionBot, "author_bot": authorIsBot]
+        if !attachments.isEmpty {
+            body["attachments"] = attachments.map { file -> [String: Any] in
+                var entry: [String: Any] = ["filename": file.filename, "data_base64": file.data.base64EncodedString()]
+                if let contentType = file.contentType { entry["content_type"] = contentType }
+                return entry
+            }
+        }
         let response = try await control("POST", "/_sim/messages", body: body)
         guard (200..<300).contains(response.status), let id = (try? JSON.decode(JSONValue.self, from: response.body))?["id"]?.stringValue else {
             throw TestSupportError("inject failed: \(response.status) \(response.bodyText)")
@@ -74,6 +88,26 @@ public final class DiscordSimulatorProcess: Sendable {
         let response = try await control("GET", "/_sim/posts?after_index=\(index)")
         struct Posts: Decodable { var posts: [SimulatedPost] }
         return try JSON.decode(Posts.self, from: response.body).posts
+    }
+
+    /// Threads the bot started from messages, oldest first (`GET /_sim/threads`).
+    public func threads() async throws -> [SimulatedThread] {
+        struct Threads: Decodable { var threads: [SimulatedThread] }
+        return try JSON.decode(Threads.self, from: try await control("GET", "/_sim/threads").body).threads
+    }
+
+    /// Reactions the bot added to any message, in the order it added them (`GET /_sim/reactions`).
+    public func reactions() async throws -> [SimulatedReaction] {
+        struct Reactions: Decodable { var reactions: [SimulatedReaction] }
+        return try JSON.decode(Reactions.self, from: try await control("GET", "/_sim/reactions").body).reactions
+    }
+
+    /// Deletes a channel webhook behind the connector's back: its executes then answer 10015.
+    public func deleteWebhook(_ id: String) async throws {
+        let response = try await control("DELETE", "/_sim/webhooks/\(id)")
+        guard response.status == 200 else {
+            throw TestSupportError("deleteWebhook failed: \(response.status) \(response.bodyText)")
+        }
     }
 
     public func stats() async throws -> JSONValue {
@@ -287,11 +321,19 @@ public struct SimulatedPost: Decodable, Sendable {
     public var interactionID: String?
     /// Message flags (64 ephemeral, 128 loading) as they are now, after any edits.
     public var flags: Int
-    /// Edits since creation (webhook PATCH, type 7 callbacks), oldest first.
+    /// Edits since creation (channel-message PATCH, webhook PATCH, type 7 callbacks), oldest first.
     public var edits: [Edit]
     public var edited: Int { edits.count }
     /// The message's action rows as they are now, after any edits; `nil` when it has none.
     public var components: JSONValue?
+    /// Deleted through `DELETE /channels/{id}/messages/{id}`; still listed.
+    public var deleted: Bool
+    public var deletedAtMicros: Int?
+    /// The channel webhook that posted it (`kind` `webhook`), or the application for
+    /// interaction responses.
+    public var webhookID: String?
+    /// The author's username: the bot's, or the name a webhook execute gave.
+    public var authorName: String?
 
     public struct Edit: Decodable, Sendable {
         public var content: String
@@ -315,8 +357,11 @@ public struct SimulatedPost: Decodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, content, nonce, pinged, attachments, kind, flags, edits, components
+        case id, content, nonce, pinged, attachments, kind, flags, edits, components, deleted
         case interactionID = "interaction_id"
+        case deletedAtMicros = "deleted_at_us"
+        case webhookID = "webhook_id"
+        case authorName = "author_name"
         case channelID = "channel_id"
         case receivedAtMicros = "received_at_us"
         case messageReference = "message_reference"
@@ -337,6 +382,43 @@ public struct SimulatedPost: Decodable, Sendable {
         flags = try container.decodeIfPresent(Int.self, forKey: .flags) ?? 0
         edits = try container.decodeIfPresent([Edit].self, forKey: .edits) ?? []
         components = try container.decodeIfPresent(JSONValue.self, forKey: .components)
+        deleted = try container.decodeIfPresent(Bool.self, forKey: .deleted) ?? false
+        deletedAtMicros = try container.decodeIfPresent(Int.self, forKey: .deletedAtMicros)
+        webhookID = try container.decodeIfPresent(String.self, forKey: .webhookID)
+        authorName = try container.decodeIfPresent(String.self, forKey: .authorName)
+    }
+}
+
+/// A thread the bot started from a message, as `GET /_sim/threads` lists it.
+public struct SimulatedThread: Decodable, Sendable {
+    /// The id of the message it was started from, as on Discord.
+    public var id: String
+    public var parentID: String
+    public var name: String
+    public var createdAtMicros: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, name
+        case parentID = "parent_id"
+        case createdAtMicros = "created_at_us"
+    }
+}
+
+/// A reaction the bot added, as `GET /_sim/reactions` lists it.
+public struct SimulatedReaction: Decodable, Sendable {
+    public var channelID: String
+    public var messageID: String
+    /// A unicode emoji, or `name:id` for a custom one.
+    public var emoji: String
+    public var userID: String
+    public var atMicros: Int
+
+    enum CodingKeys: String, CodingKey {
+        case emoji
+        case channelID = "channel_id"
+        case messageID = "message_id"
+        case userID = "user_id"
+        case atMicros = "at_us"
     }
 }
 
