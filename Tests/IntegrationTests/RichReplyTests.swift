@@ -93,8 +93,96 @@ struct RichReplyTests {
                 return match
             }
             #expect(reacted?["emoji"]?.stringValue == "👍")
+            try await reply(stack, [("react", "shipit:700000000000000001"), ("ack_for", requestID)])
+            let custom = await eventually { () -> SimulatedReaction? in
+                try? await stack.simulator.reactions().first { $0.messageID == messageID && $0.emoji.contains("shipit") }
+            }
+            #expect(custom != nil, "the custom emoji was not added")
             try await Task.sleep(for: .milliseconds(300))  // a quiet period: a stray post would show by now
             #expect(try await stack.simulator.posts().count == postsBefore)
+        }
+    }
+
+    @Test("progress: three status records and a final give one status message edited in place, at most once a second, then the final as a new message and the status deleted")
+    func progress() async throws {
+        try await ConnectorStack.with(label: "rich-progress") { stack in
+            try await stack.startServices()
+            let (requestID, _) = try await request(stack, "run the tests")
+            for step in 1...3 {
+                try await reply(stack, [("text", "step \(step)/3"), ("ack_for", requestID), ("progress", "1")])
+            }
+            try await reply(stack, [("text", "all green"), ("ack_for", requestID)])
+            let final = try #require(await post(stack) { $0.content == "all green" })
+            let status = try #require(try await stack.simulator.posts().first { $0.content.hasPrefix("step ") })
+            #expect(status.content == "step 3/3")
+            #expect(status.edits.count == 2)
+            let times = [status.receivedAtMicros ?? 0] + status.edits.map(\.atMicros)
+            for (earlier, later) in zip(times, times.dropFirst()) {
+                #expect(later - earlier >= 950_000, "edits \(later - earlier) µs apart")
+            }
+            #expect((final.receivedAtMicros ?? 0) > (times.last ?? .max))
+            let deleted = await eventually { try? await stack.simulator.posts().first { $0.id == status.id && $0.deleted } }
+            #expect(deleted != nil, "the status message was not deleted")
+            #expect(try await stack.simulator.posts().filter { $0.content.hasPrefix("step ") }.count == 1)
+        }
+    }
+
+    @Test("thread starts a thread on the request's message once; later replies to the request go there too")
+    func thread() async throws {
+        try await ConnectorStack.with(label: "rich-thread") { stack in
+            try await stack.startServices()
+            let (requestID, messageID) = try await request(stack, "let's discuss the design")
+            try await reply(stack, [("text", "moving this to a thread"), ("ack_for", requestID), ("thread", "design talk")])
+            let first = try #require(await post(stack) { $0.content == "moving this to a thread" })
+            // A thread started on a message has the message's id.
+            #expect(first.channelID == messageID)
+            try await reply(stack, [("text", "second thought"), ("ack_for", requestID), ("thread", "design talk")])
+            let second = try #require(await post(stack) { $0.content == "second thought" })
+            #expect(second.channelID == messageID)
+            let threads = try await stack.simulator.threads()
+            #expect(threads.count == 1)
+        }
+    }
+
+    @Test("progress across a Replier SIGKILL: still one status message, edited, then removed by the answer")
+    func progressAcrossRestart() async throws {
+        try await ConnectorStack.with(label: "rich-progress-kill") { stack in
+            try await stack.startServices()
+            let (requestID, _) = try await request(stack, "long job")
+            try await reply(stack, [("text", "step 1/2"), ("ack_for", requestID), ("progress", "1")])
+            let status = try #require(await post(stack) { $0.content == "step 1/2" })
+            let replier = try #require(stack.services["Replier"])
+            replier.signal(SIGKILL)
+            await replier.waitForExit(timeout: .seconds(5))
+            try await reply(stack, [("text", "step 2/2"), ("ack_for", requestID), ("progress", "1")])
+            try stack.start("Replier")
+            let statusID = status.id
+            let edited = await eventually(timeout: .seconds(30)) { () -> SimulatedPost? in
+                try? await stack.simulator.posts().first { $0.id == statusID && $0.content == "step 2/2" }
+            }
+            #expect(edited != nil, "the status message was not edited after the restart")
+            try await reply(stack, [("text", "done"), ("ack_for", requestID)])
+            _ = try #require(await post(stack) { $0.content == "done" })
+            let removed = await eventually { try? await stack.simulator.posts().first { $0.id == statusID && $0.deleted } }
+            #expect(removed != nil)
+            #expect(try await stack.simulator.posts().filter { $0.content.hasPrefix("step ") }.count == 1)
+        }
+    }
+
+    @Test("a human's attachments are listed in the agent's record, and the URL serves the bytes")
+    func attachmentsIn() async throws {
+        try await ConnectorStack.with(label: "rich-attachments-in") { stack in
+            try await stack.startServices()
+            let screenshot = Data((0..<3000).map { UInt8(($0 * 7) % 256) })
+            try await stack.simulator.inject(channelID: World.general, content: "what is wrong here?", mentionBot: true, attachments: [(filename: "screen.png", contentType: "image/png", data: screenshot)])
+            let entry = try #require(await eventually { try? await stack.entries("sos:inbox:kasra").first })
+            let listed = try JSON.decode([JSONValue].self, from: try #require(entry.fields["attachments"]))
+            #expect(listed.count == 1)
+            #expect(listed.first?["filename"]?.stringValue == "screen.png")
+            #expect(listed.first?["content_type"]?.stringValue == "image/png")
+            #expect(listed.first?["size"]?.intValue == 3000)
+            #expect(entry.fields["text"]?.contains("[attachment] screen.png (image/png, 3000 bytes): ") == true)
+            #expect(try await download(try #require(listed.first?["url"]?.stringValue)) == screenshot)
         }
     }
 }
