@@ -21,10 +21,15 @@ actor InboundEventHandler {
     /// interaction, outside the global limit, and must not wait on Redis (3-second deadline).
     private let callbacks: DiscordClient
     private let ledger: InteractionLedger
+    /// Which agent posted a message (`discord:posted:<id>`), for replies to it.
+    private let redis: RedisClient
+    private let keys: BusKeys
 
     init(botUserID: String, config: ConnectorConfig, signingKey: String?, acceptor: InboundAcceptor, stats: BusStats, directory: ChannelDirectory, lastAlive: Date?, catchUpRequests: AsyncStream<Date>.Continuation?, callbacks: DiscordClient, logger: Logger) {
         self.intake = InteractionIntake(config: config, signingKey: signingKey)
         self.ledger = InteractionLedger(stats: stats)
+        self.redis = stats.redis
+        self.keys = BusKeys(connectorAgentName: config.connectorAgentName)
         self.callbacks = callbacks
         self.policy = TriggerPolicy(botUserID: botUserID, router: config.router, allowlist: config.allowlist)
         self.acceptor = acceptor
@@ -88,8 +93,13 @@ actor InboundEventHandler {
                 channelName = channel.name ?? ""
             }
         }
+        // A person's Discord reply to a message an agent posted goes to that agent.
+        var repliedAgent: String?
+        if let replied = message.repliedMessageID, !TriggerPolicy.isFromABot(message, botUserID: policy.botUserID) {
+            repliedAgent = try? await redis.run(GET(keys.postedBy(replied)))
+        }
         let kind: InboundMessage.Kind
-        switch policy.decide(message: message, channelID: channelID, threadID: threadID) {
+        switch policy.decide(message: message, channelID: channelID, threadID: threadID, repliedAgent: repliedAgent) {
         case .drop(let reason):
             logger.debug("dropped message \(message.id): \(reason)")
             ConnectorMetrics.ingestDropped.increment()
@@ -119,6 +129,10 @@ actor InboundEventHandler {
             guildName: guildName
         )
         inbound.attachments = message.attachments
+        if kind == .reply, let repliedAgent, let replied = message.repliedMessageID {
+            inbound.requestedAgent = repliedAgent
+            inbound.repliedMessageID = replied
+        }
         return await acceptor.accept(inbound, cursorChannel: message.channelID) != .stopped
     }
 

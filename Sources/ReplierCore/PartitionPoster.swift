@@ -13,6 +13,8 @@ struct PartitionPoster: Sendable {
     let pingAsker: Bool
     /// `MAX_UPLOAD_BYTES`: the most bytes of files one record uploads.
     let maxUploadBytes: Int
+    /// `PENDING_TTL`: how long the connector remembers which agent posted a message.
+    let postedTTL: Int
     let stats: BusStats
     let logger: Logger
     let splitter = ReplySplitter()
@@ -57,6 +59,8 @@ struct PartitionPoster: Sendable {
             first = 1
         }
         if !unattached.isEmpty { chunks[0] = Self.withLines(chunks[0], unattached) }
+        // The messages this reply became, remembered for people's Discord replies to them.
+        var posted: [String] = []
         for index in chunks.indices.dropFirst(first) {
             let chunk = chunks[index]
             // Components go under the last part, unless they went on the updated message.
@@ -86,16 +90,17 @@ struct PartitionPoster: Sendable {
                 allowedMentions: .init(repliedUser: pingAsker && index == 0 && reference != nil),
                 components: components
             )
-            var result = await poster.post(message, to: reply.channelID, files: partFiles)
+            var (result, postedID) = await poster.create(message, to: reply.channelID, files: partFiles)
             if case .rejected(let status, let body, let code) = result, !partFiles.isEmpty, status == 413 || code == 40005 {
                 // Discord's own limit: the text goes out anyway, saying which files did not.
                 problems.append("Discord refused the files as too large (\(status)): \(partFiles.map(\.filename).joined(separator: ", ")): \(body.prefix(200))")
                 var textOnly = message
                 textOnly.content = Self.withLines(chunk, partFiles.map { "(\($0.filename), \($0.data.count) bytes, is not attached: Discord refused it as too large)" })
-                result = await poster.post(textOnly, to: reply.channelID)
+                (result, postedID) = await poster.create(textOnly, to: reply.channelID)
             }
             switch result {
             case .posted:
+                if let postedID { posted.append(postedID) }
                 continue
             case .cancelled:
                 return .leavePending  // the nonce stops a double post when it is retried
@@ -119,6 +124,9 @@ struct PartitionPoster: Sendable {
         // One round trip: the counter, the request no longer waits for an unanswered notice, and
         // whether it has a status message to remove now that a real answer is out.
         var bookkeeping = [stats.bumpRequest(.repliesPosted)]
+        if !reply.from.isEmpty {
+            bookkeeping += posted.map { SET(keys.postedBy($0), RedisBytes(reply.from), expireMilliseconds: postedTTL * 1000).request }
+        }
         if !reply.requestID.isEmpty {
             bookkeeping.append(ZREM(keys.unanswered, members: [reply.requestID]).request)
             bookkeeping.append(ZREM(keys.typing, members: [reply.requestID]).request)

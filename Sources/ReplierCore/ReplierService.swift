@@ -125,6 +125,7 @@ struct ReplyPostingService: Service, CustomStringConvertible {
                 poster: ReplyPoster(discord: parts.discord(name: "discord-p\(partition)"), dryRun: parts.config.dryRun, logger: parts.logger),
                 pingAsker: parts.config.pingAsker,
                 maxUploadBytes: parts.config.maxUploadBytes,
+                postedTTL: parts.config.pendingTTL,
                 stats: parts.stats,
                 logger: parts.logger
             )

@@ -22,8 +22,8 @@ struct RichReplyTests {
         return (try #require(entry.fields["request_id"]), message)
     }
 
-    func reply(_ stack: ConnectorStack, _ fields: StreamFields) async throws {
-        var all: StreamFields = [("from", "kasra"), ("to", "discord-connector")]
+    func reply(_ stack: ConnectorStack, from agent: String = "kasra", _ fields: StreamFields) async throws {
+        var all: StreamFields = [("from", agent), ("to", "discord-connector")]
         all.append(contentsOf: fields)
         try await stack.redis.client.run(XADD(Self.connectorInbox, fields: all))
     }
@@ -183,6 +183,26 @@ struct RichReplyTests {
             #expect(listed.first?["size"]?.intValue == 3000)
             #expect(entry.fields["text"]?.contains("[attachment] screen.png (image/png, 3000 bytes): ") == true)
             #expect(try await download(try #require(listed.first?["url"]?.stringValue)) == screenshot)
+        }
+    }
+
+    @Test("a person's Discord reply to a message an agent posted reaches that agent, no mention needed, as kind=reply")
+    func replyToAnAgent() async throws {
+        try await ConnectorStack.with(label: "rich-conversation") { stack in
+            try await stack.startServices()
+            try await reply(stack, from: "loom", [("text", "loom here: the deploy finished"), ("channel_id", World.general)])
+            let posted = try #require(await post(stack) { $0.content == "loom here: the deploy finished" })
+            let response = try await stack.simulator.control("POST", "/_sim/messages", body: ["channel_id": World.general, "content": "thanks, and the logs?", "reply_to": posted.id])
+            #expect(response.status == 200 || response.status == 201, "\(response.bodyText)")
+            let delivered = try #require(await eventually { try? await stack.entries("sos:inbox:loom").first })
+            #expect(delivered.fields["kind"] == "reply")
+            #expect(delivered.fields["replied_message_id"] == posted.id)
+            #expect(delivered.fields["content"] == "thanks, and the logs?")
+            #expect(delivered.fields["text"]?.contains("Discord reply from") == true)
+            // An ordinary message in the same (unmapped) channel, without a mention, still goes nowhere.
+            try await stack.simulator.inject(channelID: World.general, content: "just chatting")
+            try await Task.sleep(for: .milliseconds(500))  // a quiet period: a stray delivery would show by now
+            #expect(try await stack.entries("discord:inbound").count == 1)
         }
     }
 }

@@ -109,4 +109,20 @@ struct TriggerPolicyTests {
         }
         #expect(actual == testCase.expected)
     }
+
+    @Test("a reply to an agent's message is that agent's, mention or not; allowlists and the bot rule still apply")
+    func replies() {
+        let plain = Self.message(channel: Self.unmappedChannel)
+        #expect(Self.policy.decide(message: plain, channelID: Self.unmappedChannel, threadID: "", repliedAgent: "loom") == .accept(.reply))
+        #expect(Self.policy.decide(message: plain, channelID: Self.unmappedChannel, threadID: "") == .drop(reason: "no mention in an unmapped channel"))
+        let fromBot = Self.message(channel: Self.unmappedChannel, author: DiscordUser(id: "1", username: "b", bot: true))
+        #expect(Self.policy.decide(message: fromBot, channelID: Self.unmappedChannel, threadID: "", repliedAgent: "loom") == .drop(reason: "author is a bot or webhook"))
+        let strict = TriggerPolicy(botUserID: Self.botID, router: Self.router, allowlist: Allowlist(users: ["1"]))
+        guard case .refuse = strict.decide(message: plain, channelID: Self.unmappedChannel, threadID: "", repliedAgent: "loom") else {
+            Issue.record("the allowlist did not refuse a reply"); return
+        }
+        var message = InboundMessage(requestID: "r", kind: .reply, guildID: Self.guild, channelID: Self.unmappedChannel, threadID: "", messageID: "m", authorID: "a", authorName: "ada", content: "hi", timestamp: "")
+        message.requestedAgent = "loom"
+        #expect(Self.router.agent(for: message) == "loom")
+    }
 }

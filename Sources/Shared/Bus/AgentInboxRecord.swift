@@ -37,7 +37,9 @@ public struct AgentInboxRecord: StreamRecord {
             place = "a direct message"
         case .command where message.guildID.isEmpty, .component where message.guildID.isEmpty:
             place = "a direct message"
-        case .mention, .channel, .command, .component:
+        case .reply where message.guildID.isEmpty:
+            place = "a direct message"
+        case .mention, .channel, .command, .component, .reply:
             // Names are chosen by Discord users too: neutralised like the content.
             let channel = message.channelName.isEmpty ? "<#\(message.channelID)>" : "#\(ReplyTokens.neutralise(message.channelName))"
             let thread = message.threadID.isEmpty ? "" : " (thread <#\(message.threadID)>)"
@@ -57,6 +59,11 @@ public struct AgentInboxRecord: StreamRecord {
             let answering = message.answersRequest.isEmpty ? "" : ", answering request \(message.answersRequest)"
             return "[request_id:\(message.requestID)] Discord click from \(ReplyTokens.neutralise(message.authorName)) in \(place): \(choice) on message \(message.messageID)\(answering)\n"
                 + "(answer with {ack_for:\(message.requestID)}; with update=1 the answer edits the clicked message)\n"
+                + ctxBlock
+        }
+        if message.kind == .reply {
+            return "[request_id:\(message.requestID)] Discord reply from \(ReplyTokens.neutralise(message.authorName)) in \(place) to your message \(message.repliedMessageID): \(body)\n"
+                + "(answer with {ack_for:\(message.requestID)})\n"
                 + ctxBlock
         }
         if message.kind == .command {

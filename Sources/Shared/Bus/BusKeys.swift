@@ -26,6 +26,10 @@ public struct BusKeys: Sendable {
     /// the component set (the record's entry id on the connector's inbox).
     public func components(_ set: String) -> String { "discord:components:\(set)" }
 
+    /// Which agent posted a message the connector sent (`PENDING_TTL`): a person's Discord
+    /// reply to it reaches that agent.
+    public func postedBy(_ messageID: String) -> String { "discord:posted:\(messageID)" }
+
     /// Marks a Discord message as accepted, so a replayed event is not forwarded twice.
     public func seen(_ messageID: String) -> String { "discord:seen:\(messageID)" }
 

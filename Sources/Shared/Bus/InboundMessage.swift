@@ -8,6 +8,8 @@ public struct InboundMessage: StreamRecord {
         /// A click on a button or a choice in a select the agent posted: `custom_id`, `values`,
         /// `answers_request`; `message_id` is the clicked message.
         case component
+        /// A Discord reply to a message an agent posted: `replied_message_id`, for that agent.
+        case reply
     }
 
     public var requestID: String
@@ -40,6 +42,9 @@ public struct InboundMessage: StreamRecord {
     public var componentLabel: String = ""
     public var values: String = ""
     public var answersRequest: String = ""
+
+    /// `kind=reply`: the agent's message the person replied to.
+    public var repliedMessageID: String = ""
 
     /// CONTRACT section 8: the message's files (`attachments`, a JSON array; `[]` for none).
     public var attachments: [DiscordMessage.Attachment] = []
@@ -77,6 +82,7 @@ public struct InboundMessage: StreamRecord {
             ("ts", timestamp), ("channel_name", channelName), ("guild_name", guildName),
         ] + (command.isEmpty ? [] : [("command", command)]) + (requestedAgent.isEmpty ? [] : [("requested_agent", requestedAgent)])
             + [("attachments", (try? JSON.encodeString(attachments)) ?? "[]")]
+            + (repliedMessageID.isEmpty ? [] : [("replied_message_id", repliedMessageID)])
             + (interactionID.isEmpty ? [] : [("interaction_id", interactionID)])
             + (kind == .component
                 ? [("custom_id", customID), ("component_label", componentLabel), ("values", values), ("answers_request", answersRequest)]
@@ -104,6 +110,7 @@ public struct InboundMessage: StreamRecord {
         command = fields["command"] ?? ""
         requestedAgent = fields["requested_agent"] ?? ""
         interactionID = fields["interaction_id"] ?? ""
+        repliedMessageID = fields["replied_message_id"] ?? ""
         attachments = fields["attachments"].flatMap { try? JSON.decode([DiscordMessage.Attachment].self, from: $0) } ?? []
         customID = fields["custom_id"] ?? ""
         componentLabel = fields["component_label"] ?? ""

@@ -20,8 +20,8 @@ public struct AgentRouter: Sendable, Equatable {
 
     /// The agent for an accepted message.
     public func agent(for message: InboundMessage) -> String {
-        // A click goes back to the agent that posted the components, mapped or not.
-        if message.kind == .component, Self.isValidAgentName(message.requestedAgent) { return message.requestedAgent }
+        // A click, or a reply to an agent's message, goes back to that agent, mapped or not.
+        if message.kind == .component || message.kind == .reply, Self.isValidAgentName(message.requestedAgent) { return message.requestedAgent }
         if !message.requestedAgent.isEmpty, isKnownAgent(message.requestedAgent) { return message.requestedAgent }
         if message.kind == .dm { return defaultAgent }
         return mappedAgent(channelID: message.channelID, threadID: message.threadID) ?? defaultAgent

@@ -20,16 +20,24 @@ public struct TriggerPolicy: Sendable {
     /// - Parameters:
     ///   - channelID: the channel, or the parent channel for a thread message.
     ///   - threadID: the thread's id, empty outside threads.
-    public func decide(message: DiscordMessage, channelID: String, threadID: String) -> Decision {
-        if message.author.bot == true || message.webhookID != nil || message.author.id == botUserID {
+    ///   - repliedAgent: for a Discord reply to a message an agent posted, that agent (the
+    ///     caller looks it up): the message is theirs, mention or not.
+    public func decide(message: DiscordMessage, channelID: String, threadID: String, repliedAgent: String? = nil) -> Decision {
+        if Self.isFromABot(message, botUserID: botUserID) {
             return .drop(reason: "author is a bot or webhook")
         }
         if let reason = allowlist.refusal(guildID: message.guildID, channelID: channelID, threadID: threadID, authorID: message.author.id) {
             return .refuse(reason: reason)
         }
+        if repliedAgent != nil { return .accept(.reply) }
         if message.guildID == nil { return .accept(.dm) }
         if message.mentions.contains(where: { $0.id == botUserID }) { return .accept(.mention) }
         if router.mappedAgent(channelID: channelID, threadID: threadID) != nil { return .accept(.channel) }
         return .drop(reason: "no mention in an unmapped channel")
+    }
+
+    /// Bots (this one included) and webhooks (the connector's own among them) are never input.
+    public static func isFromABot(_ message: DiscordMessage, botUserID: String) -> Bool {
+        message.author.bot == true || message.webhookID != nil || message.author.id == botUserID
     }
 }

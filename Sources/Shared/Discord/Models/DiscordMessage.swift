@@ -10,6 +10,25 @@ public struct DiscordMessage: Codable, Sendable, Equatable {
     public var webhookID: String?
     public var member: Member?
     public var attachments: [Attachment] = []
+    /// A Discord reply (or forward): the message it refers to.
+    public var messageReference: Reference?
+
+    public struct Reference: Codable, Sendable, Equatable {
+        /// 0 a reply, 1 a forward.
+        public var type: Int?
+        public var messageID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type
+            case messageID = "message_id"
+        }
+    }
+
+    /// The message this one replies to (not a forward).
+    public var repliedMessageID: String? {
+        guard let reference = messageReference, (reference.type ?? 0) == 0 else { return nil }
+        return reference.messageID
+    }
 
     /// A file on a message (Discord's attachment object): what an agent needs to fetch it.
     public struct Attachment: Codable, Sendable, Equatable {
@@ -51,6 +70,7 @@ public struct DiscordMessage: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, author, content, timestamp, mentions, member, attachments
+        case messageReference = "message_reference"
         case channelID = "channel_id"
         case guildID = "guild_id"
         case webhookID = "webhook_id"
@@ -69,6 +89,7 @@ public struct DiscordMessage: Codable, Sendable, Equatable {
         webhookID = try container.decodeIfPresent(String.self, forKey: .webhookID)
         member = try container.decodeIfPresent(Member.self, forKey: .member)
         attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
+        messageReference = try container.decodeIfPresent(Reference.self, forKey: .messageReference)
     }
 
     /// The author's name as shown in the guild.
