@@ -51,6 +51,10 @@ struct ConnectorTools: Sendable {
             case ToolCatalog.readInbox: text = try await readInbox(arguments)
             case ToolCatalog.reply: text = try await reply(arguments)
             case ToolCatalog.askHuman: text = try await askHuman(arguments)
+            case ToolCatalog.react: text = try await react(arguments)
+            case ToolCatalog.createThread: text = try await createThread(arguments)
+            case ToolCatalog.updateProgress: text = try await updateProgress(arguments)
+            case ToolCatalog.sendFile: text = try await sendFile(arguments)
             default: text = try await listChannels()
             }
             return CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], isError: false)
@@ -307,6 +311,104 @@ struct ConnectorTools: Sendable {
         }
     }
 
+    // MARK: react, create_thread, update_progress, send_file
+
+    /// One record answering an open request, queued on the connector's inbox.
+    private func queueAnswer(_ record: ReplyRecord, tool: String, what: String) async throws -> String {
+        let entryID = try await redisCall("queueing the \(what)", mayHaveRun: true) { () throws(RedisError) in
+            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
+        }
+        logger.info("queued a \(what) for \(record.ackFor ?? record.channelName ?? "?") as \(entryID)", metadata: ["from": "\(agentName)"])
+        return try encode(QueuedResult(status: "queued", entryID: entryID, note: "the connector's Replier carries it out, usually within a second"))
+    }
+
+    /// A request id argument that names an open request.
+    private func openPendingRequest(_ arguments: ToolArguments) async throws -> String {
+        let requestID = try openRequest(try arguments.requiredString("request_id"), tool: arguments.tool)
+        try await ready(redis)
+        guard try await redisCall("looking up the request", { () throws(RedisError) in try await redis.run(EXISTS(keys.pending(requestID))) }) else {
+            throw ToolError("\(arguments.tool): no open request \(requestID): it is unknown, or older than the connector's PENDING_TTL (\(config.pendingTTL) s) and expired")
+        }
+        return requestID
+    }
+
+    func react(_ arguments: ToolArguments) async throws -> String {
+        let emoji = try arguments.requiredString("emoji").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard emoji.count <= 64, !emoji.contains(where: \.isWhitespace) else {
+            throw ToolError("\(arguments.tool): emoji must be one emoji (👍) or name:id, got '\(emoji.prefix(70))'")
+        }
+        var record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: "", ackFor: try await openPendingRequest(arguments))
+        record.react = emoji
+        return try await queueAnswer(record, tool: arguments.tool, what: "reaction")
+    }
+
+    func createThread(_ arguments: ToolArguments) async throws -> String {
+        let name = try arguments.requiredString("name").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard name.count <= 100, !name.contains(where: \.isNewline) else {
+            throw ToolError("\(arguments.tool): name must be one line of at most 100 characters")
+        }
+        let text = try arguments.string("text") ?? ""
+        _ = try partCount(ReplyTokens.strip(text), prefix: "", tool: arguments.tool)
+        var record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: text, ackFor: try await openPendingRequest(arguments))
+        record.thread = name
+        return try await queueAnswer(record, tool: arguments.tool, what: "thread")
+    }
+
+    func updateProgress(_ arguments: ToolArguments) async throws -> String {
+        let text = try arguments.requiredString("text")
+        guard ReplySplitter().split(ReplyTokens.strip(text)).count == 1 else {
+            throw ToolError("\(arguments.tool): a status is one message: at most \(ReplySplitter.discordLimit) characters")
+        }
+        var record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: text, ackFor: try await openPendingRequest(arguments))
+        record.progress = true
+        return try await queueAnswer(record, tool: arguments.tool, what: "status")
+    }
+
+    func sendFile(_ arguments: ToolArguments) async throws -> String {
+        let tool = arguments.tool
+        let data: Data
+        var filename = try arguments.string("filename")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch (try arguments.string("path"), try arguments.string("base64")) {
+        case (let path?, nil):
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            guard let size else { throw ToolError("\(tool): cannot read \(path): no such file, or not readable") }
+            guard size <= config.maxUploadBytes else { throw ToolError("\(tool): \(path) is \(size) bytes; the connector uploads at most MAX_UPLOAD_BYTES=\(config.maxUploadBytes)") }
+            guard let read = FileManager.default.contents(atPath: path) else { throw ToolError("\(tool): cannot read \(path)") }
+            data = read
+            if filename?.isEmpty ?? true { filename = URL(fileURLWithPath: path).lastPathComponent }
+        case (nil, let encoded?):
+            guard encoded.count <= (config.maxUploadBytes / 3 + 1) * 4 + 4, let decoded = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
+                throw ToolError("\(tool): base64 is not valid base64, or decodes to more than MAX_UPLOAD_BYTES=\(config.maxUploadBytes)")
+            }
+            data = decoded
+        default:
+            throw ToolError("\(tool): give exactly one of path (a file to read) or base64 (its bytes)")
+        }
+        guard data.count <= config.maxUploadBytes else { throw ToolError("\(tool): the file is \(data.count) bytes; the connector uploads at most MAX_UPLOAD_BYTES=\(config.maxUploadBytes)") }
+        guard let name = filename, !name.isEmpty, name.count <= 255, !name.contains("/") else {
+            throw ToolError("\(tool): filename must be a file name (no '/', at most 255 characters)")
+        }
+        let text = try arguments.string("text") ?? ""
+        if !ReplyTokens.ackIDs(in: text).isEmpty || !ReplyTokens.ctxTokens(in: text).isEmpty {
+            throw ToolError("\(tool): text contains a reply routing token ({ack_for:…} or [ctx:…]); give request_id instead")
+        }
+        _ = try partCount(text, prefix: "", tool: tool)
+        var record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: text)
+        record.files = [DiscordFile(filename: name, contentType: ReplyRecord.contentType(of: name), data: data)]
+        switch (try arguments.string("channel_name"), try arguments.string("request_id")) {
+        case (let channel?, nil):
+            try await ready(redis)
+            let (channelID, normalised) = try await resolveChannel(channel, tool: tool)
+            record.channelID = channelID
+            record.channelName = normalised
+        case (nil, _?):
+            record.ackFor = try await openPendingRequest(arguments)
+        default:
+            throw ToolError("\(tool): give exactly one of channel_name or request_id")
+        }
+        return try await queueAnswer(record, tool: tool, what: "file")
+    }
+
     // MARK: list_channels
 
     func listChannels() async throws -> String {
@@ -428,6 +530,17 @@ struct ReplyResult: Encodable {
         case status, parts, note
         case entryID = "entry_id"
         case requestID = "request_id"
+    }
+}
+
+struct QueuedResult: Encodable {
+    var status: String
+    var entryID: String
+    var note: String
+
+    enum CodingKeys: String, CodingKey {
+        case status, note
+        case entryID = "entry_id"
     }
 }
 

@@ -7,6 +7,10 @@ enum ToolCatalog {
     static let reply = "reply"
     static let listChannels = "list_channels"
     static let askHuman = "ask_human"
+    static let react = "react"
+    static let createThread = "create_thread"
+    static let updateProgress = "update_progress"
+    static let sendFile = "send_file"
 
     static let buttonsProperty: Value = [
         "type": "array", "items": ["type": "string", "maxLength": 80], "minItems": 1, "maxItems": 5,
@@ -104,6 +108,78 @@ enum ToolCatalog {
                 annotations: .init(title: "Ask a person", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
             ),
             Tool(
+                name: react,
+                title: "React to a Discord message",
+                description: """
+                Add an emoji reaction to the Discord message of a request you received (request_id \
+                from read_inbox): a unicode emoji like 👍, or a custom one as name:id. Posts nothing else.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "request_id": ["type": "string", "description": "the request whose message gets the reaction"],
+                        "emoji": ["type": "string", "description": "👍, or name:id for a custom emoji"],
+                    ],
+                    required: ["request_id", "emoji"]
+                ),
+                annotations: .init(title: "React", readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true)
+            ),
+            Tool(
+                name: createThread,
+                title: "Move a conversation into a thread",
+                description: """
+                Start a thread named `name` on the Discord message of a request (in a server \
+                channel; not in DMs or threads) and post `text` there if given. Every later reply to \
+                the request goes to that thread too.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "request_id": ["type": "string", "description": "the request whose message starts the thread"],
+                        "name": ["type": "string", "maxLength": 100, "description": "the thread's name"],
+                        "text": ["type": "string", "description": "optional: the first message in the thread"],
+                    ],
+                    required: ["request_id", "name"]
+                ),
+                annotations: .init(title: "Create a thread", readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true)
+            ),
+            Tool(
+                name: updateProgress,
+                title: "Show progress in place",
+                description: """
+                Show or update the status line of a request: the first call posts one status \
+                message, later calls edit it in place (at most once a second). Your next reply to the \
+                request is posted as a new message and the status message is removed.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "request_id": ["type": "string", "description": "the request being worked on"],
+                        "text": ["type": "string", "description": "the status, e.g. 'step 2/5: running tests'"],
+                    ],
+                    required: ["request_id", "text"]
+                ),
+                annotations: .init(title: "Update progress", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            ),
+            Tool(
+                name: sendFile,
+                title: "Send a file",
+                description: """
+                Post a file to a channel by name, or in answer to a request, with optional text. \
+                The file is a path on this machine (`path`) or its bytes in base64 (`base64`); at most \
+                the connector's MAX_UPLOAD_BYTES.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "channel_name": ["type": "string", "description": "where to post (give this or request_id)"],
+                        "request_id": ["type": "string", "description": "post in answer to this request (give this or channel_name)"],
+                        "filename": ["type": "string", "description": "the name Discord shows, e.g. report.pdf (defaults to the path's last part)"],
+                        "path": ["type": "string", "description": "a file to read (give this or base64)"],
+                        "base64": ["type": "string", "description": "the file's bytes, base64 (give this or path)"],
+                        "text": ["type": "string", "description": "optional: text posted with the file"],
+                    ],
+                    required: []
+                ),
+                annotations: .init(title: "Send a file", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
+            ),
+            Tool(
                 name: listChannels,
                 title: "List Discord channels",
                 description: """
@@ -124,6 +200,10 @@ enum ToolCatalog {
         readInbox: ["agent", "max", "wait_ms"],
         reply: ["request_id", "text", "buttons", "update"],
         askHuman: ["channel_name", "request_id", "question", "options", "timeout_s"],
+        react: ["request_id", "emoji"],
+        createThread: ["request_id", "name", "text"],
+        updateProgress: ["request_id", "text"],
+        sendFile: ["channel_name", "request_id", "filename", "path", "base64", "text"],
         listChannels: [],
     ]
 

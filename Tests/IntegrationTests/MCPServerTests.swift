@@ -10,7 +10,7 @@ import TestSupport
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct MCPServerTests {
     typealias World = DiscordSimulatorProcess.World
-    static let tools = ["ask_human", "list_channels", "read_inbox", "reply", "send_discord_message"]
+    static let tools = ["ask_human", "create_thread", "list_channels", "react", "read_inbox", "reply", "send_discord_message", "send_file", "update_progress"]
     static let agentName = "mcp-test-agent"
 
     // MARK: Running the driver
@@ -235,6 +235,37 @@ struct MCPServerTests {
             #expect(report["send_with_buttons"]?["is_error"] == .bool(false), "\(report["send_with_buttons"].debug)")
             let released = await eventually { try? await stack.simulator.posts().first { $0.content == "Release notes are ready" } }
             #expect(released?.components != nil)
+        }
+    }
+
+
+    @Test("react, update_progress, send_file and create_thread through the official Python client do what they say in Discord")
+    func memberTools() async throws {
+        try await ConnectorStack.with(label: "mcp-members", startingServices: true) { stack in
+            let message = try await stack.simulator.inject(channelID: World.general, content: "can you check?", mentionBot: true)
+            let entry = try #require(await eventually { try? await stack.entries("sos:inbox:kasra").first })
+            var environment = stack.environment
+            environment["PATH"] = nil
+            environment["MCP_AGENT_NAME"] = Self.agentName
+            environment["REQUEST_ID"] = entry.fields["request_id"]
+            let report = try await drive("members", environment: environment)
+            for tool in ["react", "progress", "file", "thread"] {
+                #expect(report[tool]?["is_error"] == .bool(false), "\(tool): \(report[tool].debug)")
+            }
+            #expect(report["missing_file"]?["text"]?.stringValue?.contains("cannot read /nonexistent/report.pdf") == true)
+            #expect(report["bad_request"]?["text"]?.stringValue?.contains("no open request") == true)
+
+            let reacted = await eventually { try? await stack.simulator.reactions().first { $0.messageID == message } }
+            #expect(reacted?.emoji == "👍")
+            let file = try #require(await eventually { try? await stack.simulator.posts().first { $0.content == "the bytes" } })
+            #expect(file.attachments.first?.filename == "bytes.bin")
+            let bytes = try await HTTPClient(name: "mcp-members").request(method: "GET", url: try #require(file.attachments.first?.url)).body
+            #expect(bytes == Data(0...255))
+            // The status message came first, and the answer removed it.
+            let status = await eventually { try? await stack.simulator.posts().first { $0.content == "step 1/2: reading" && $0.deleted } }
+            #expect(status != nil, "the status message was not posted, or not removed by the answer")
+            let threaded = try #require(await eventually { try? await stack.simulator.posts().first { $0.content == "continuing here" } })
+            #expect(threaded.channelID == message)
         }
     }
 

@@ -12,10 +12,11 @@ Environment:
   SIM_CONTROL_URL    the Discord simulator, e.g. http://127.0.0.1:PORT (scenario "full")
   MUMEGA_BUS_URL, CONNECTOR_AGENT_NAME, MCP_AGENT_NAME, ...  passed on to the server
 
-Usage: drive.py [full|unreachable|ask]
+Usage: drive.py [full|unreachable|ask|members]
 """
 
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -185,6 +186,20 @@ async def ask(session, report):
     })
 
 
+async def members(session, report):
+    """react, update_progress, send_file and create_thread on the request REQUEST_ID."""
+    request = os.environ["REQUEST_ID"]
+    report["react"] = await call(session, "react", {"request_id": request, "emoji": "👍"})
+    report["progress"] = await call(session, "update_progress", {"request_id": request, "text": "step 1/2: reading"})
+    await asyncio.sleep(1.5)
+    report["file"] = await call(session, "send_file", {
+        "request_id": request, "filename": "bytes.bin", "base64": base64.b64encode(bytes(range(256))).decode(), "text": "the bytes",
+    })
+    report["missing_file"] = await call(session, "send_file", {"channel_name": "general", "path": "/nonexistent/report.pdf"})
+    report["thread"] = await call(session, "create_thread", {"request_id": request, "name": "follow-up", "text": "continuing here"})
+    report["bad_request"] = await call(session, "react", {"request_id": "1b4e28ba-2fa1-41d2-883f-0016d3cca427", "emoji": "👍"})
+
+
 async def main():
     scenario = sys.argv[1] if len(sys.argv) > 1 else "full"
     server = StdioServerParameters(command=os.environ["CONNECTOR_MCP_BIN"], args=[], env=dict(os.environ))
@@ -196,7 +211,7 @@ async def main():
             report["server_name"] = getattr(info, "name", None)
             report["protocol_version"] = getattr(initialized, "protocol_version", None) or getattr(initialized, "protocolVersion", None)
             log("initialized: %s, protocol %s" % (report["server_name"], report["protocol_version"]))
-            await {"full": full, "unreachable": unreachable, "ask": ask}[scenario](session, report)
+            await {"full": full, "unreachable": unreachable, "ask": ask, "members": members}[scenario](session, report)
     print(json.dumps(report, indent=2, sort_keys=True), flush=True)
 
 
