@@ -15,6 +15,8 @@ struct PartitionPoster: Sendable {
     let maxUploadBytes: Int
     /// `PENDING_TTL`: how long the connector remembers which agent posted a message.
     let postedTTL: Int
+    /// `AGENT_IDENTITY=webhook`: agents post under their own names; nil posts as the bot.
+    let webhooks: AgentWebhooks?
     let stats: BusStats
     let logger: Logger
     let splitter = ReplySplitter()
@@ -43,13 +45,16 @@ struct PartitionPoster: Sendable {
             files = []
         }
         // A reply without text still posts its components or files, or (update=1) changes only the buttons.
-        var chunks = splitter.split(reply.text)
-        if chunks.isEmpty { chunks = [""] }
-        let reference = reply.replyTo.isEmpty ? nil : MessageCreate.MessageReference(messageID: reply.replyTo, channelID: reply.channelID)
         // An answer to an interaction goes through its token while the token lives (with a
         // minute's margin for the posting itself), then as ordinary channel messages.
         let now = Int(Date().timeIntervalSince1970 * 1000)
         var interaction = reply.interaction.flatMap { now < $0.expiresAtMilliseconds - 60_000 ? $0 : nil }
+        // Under the agent's own name a post cannot be a Discord reply: it names the asker instead.
+        let asAgent = webhooks != nil && !reply.from.isEmpty && interaction == nil && reply.updates.isEmpty
+        let namesAsker = asAgent && !reply.replyTo.isEmpty && !reply.asker.isEmpty
+        var chunks = splitter.split((namesAsker ? "<@\(reply.asker)> " : "") + reply.text)
+        if chunks.isEmpty { chunks = [""] }
+        let reference = reply.replyTo.isEmpty ? nil : MessageCreate.MessageReference(messageID: reply.replyTo, channelID: reply.channelID)
         var first = 0
         if !reply.updates.isEmpty {
             // update=1: the first part edits the clicked message, its components replacing the
@@ -80,6 +85,23 @@ struct PartitionPoster: Sendable {
                 case .rejected(let status, let body, _):
                     await stats.bump(.repliesRejected)
                     return .deadLetter(reason: "Discord refused part \(index + 1)/\(chunks.count) of an interaction answer with \(status): \(body)")
+                }
+            }
+            if asAgent, let webhooks {
+                let mentions = MessageCreate.AllowedMentions(repliedUser: false, users: namesAsker && index == 0 && pingAsker ? [reply.asker] : [])
+                switch await webhooks.post(chunk, as: reply.from, channel: reply.channelID, parent: reply.parentChannel, components: components, files: partFiles, allowedMentions: mentions) {
+                case .posted(let id):
+                    if let id { posted.append(id) }
+                    continue
+                case .cancelled:
+                    return .leavePending
+                case .unavailable(let reason):
+                    logger.notice("posting reply \(reply.sourceEntry) as the bot: \(reason)")
+                case .rejected(let status, let body, let code):
+                    if !(status == 413 || code == 40005) {
+                        await stats.bump(.repliesRejected)
+                        return .deadLetter(reason: "Discord refused part \(index + 1)/\(chunks.count) through the webhook of channel \(reply.parentChannel.isEmpty ? reply.channelID : reply.parentChannel) with \(status): \(body)")
+                    }
                 }
             }
             let message = MessageCreate(

@@ -126,6 +126,9 @@ struct ReplyPostingService: Service, CustomStringConvertible {
                 pingAsker: parts.config.pingAsker,
                 maxUploadBytes: parts.config.maxUploadBytes,
                 postedTTL: parts.config.pendingTTL,
+                webhooks: parts.config.agentIdentity == .webhook
+                    ? AgentWebhooks(discord: parts.discord(name: "discord-webhooks-p\(partition)"), redis: RedisClient(config: parts.config, name: "replier-webhooks-p\(partition)"), keys: parts.keys, avatars: parts.config.agentAvatars, logger: parts.logger)
+                    : nil,
                 stats: parts.stats,
                 logger: parts.logger
             )

@@ -69,6 +69,8 @@ struct ReplyRouter: Sendable {
             // A command came as an interaction, not a message: there is nothing to reply to.
             routed.replyTo = context.kind == .command ? "" : context.messageID
             routed.requestID = requestID
+            routed.asker = context.authorID
+            routed.parentChannel = context.threadID.isEmpty ? "" : context.channelID
             if let emoji = record.react {
                 if context.kind == .command {
                     logger.notice("reply \(entry.id) asks to react to request \(requestID), a command: there is no message to react to")
@@ -90,6 +92,7 @@ struct ReplyRouter: Sendable {
             if !thread.isEmpty {
                 // Answers go to the request's thread; the message they answer is its start.
                 routed.channelID = thread
+                routed.parentChannel = context.channelID
                 routed.replyTo = ""
             }
             if record.update {
@@ -255,6 +258,10 @@ struct RoutedReply: Sendable, Equatable {
     var reactChannel = ""
     /// `progress=1`: the text replaces the request's status message.
     var progress = false
+    /// Who asked (named in the first part of a post under an agent's name), and for a post in a
+    /// thread its parent channel (whose webhook posts there).
+    var asker = ""
+    var parentChannel = ""
 
     init(sourceEntry: String, from: String, channelID: String) {
         self.sourceEntry = sourceEntry
@@ -276,6 +283,8 @@ struct RoutedReply: Sendable, Equatable {
         reactTo = fields["react_to"] ?? ""
         reactChannel = fields["react_channel"] ?? ""
         progress = fields["progress"] == "1"
+        asker = fields["asker"] ?? ""
+        parentChannel = fields["parent_channel"] ?? ""
         for (name, value) in fields where name.hasPrefix(ReplyRecord.filePrefix) {
             let filename = String(name.dropFirst(ReplyRecord.filePrefix.count))
             files.append(DiscordFile(filename: filename, contentType: ReplyRecord.contentType(of: filename), data: Data(value.bytes)))
@@ -287,6 +296,8 @@ struct RoutedReply: Sendable, Equatable {
         var all = StreamFields(fields)
         if let react { all.append(contentsOf: [("react", react), ("react_to", reactTo), ("react_channel", reactChannel)]) }
         if progress { all.append("progress", "1") }
+        if !asker.isEmpty { all.append("asker", asker) }
+        if !parentChannel.isEmpty { all.append("parent_channel", parentChannel) }
         for file in files { all.append(ReplyRecord.filePrefix + file.filename, bytes: RedisBytes(Array(file.data))) }
         return all
     }

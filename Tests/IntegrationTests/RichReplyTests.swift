@@ -205,4 +205,38 @@ struct RichReplyTests {
             #expect(try await stack.entries("discord:inbound").count == 1)
         }
     }
+
+    @Test("AGENT_IDENTITY=webhook: two agents post under their own names through one webhook, naming the asker; none comes back as input; a deleted webhook is made again; a reply to an agent's post reaches it")
+    func webhookIdentity() async throws {
+        try await ConnectorStack.with(label: "rich-webhooks", environment: ["AGENT_IDENTITY": "webhook", "AGENT_AVATARS": #"{"loom": "https://example.com/loom.png"}"#]) { stack in
+            try await stack.startServices()
+            let (requestID, _) = try await request(stack, "who is on it?")
+            try await reply(stack, [("text", "kasra here"), ("ack_for", requestID)])
+            try await reply(stack, from: "loom", [("text", "loom too"), ("channel_id", World.general)])
+            let kasra = try #require(await post(stack) { $0.content.hasSuffix("kasra here") })
+            let loom = try #require(await post(stack) { $0.content == "loom too" })
+            #expect(kasra.kind == "webhook")
+            #expect(kasra.authorName == "kasra")
+            #expect(loom.authorName == "loom")
+            #expect(kasra.webhookID != nil && kasra.webhookID == loom.webhookID)
+            // A webhook post cannot be a Discord reply: the asker is named (and pinged, PING_ASKER=1).
+            #expect(kasra.content == "<@\(World.human)> kasra here")
+            #expect(kasra.pinged.users == [World.human])
+
+            // Deleted behind the connector's back: the next post makes a new one.
+            try await stack.simulator.deleteWebhook(try #require(kasra.webhookID))
+            try await reply(stack, from: "loom", [("text", "still here"), ("channel_id", World.general)])
+            let again = try #require(await post(stack) { $0.content == "still here" })
+            #expect(again.kind == "webhook")
+            #expect(again.webhookID != kasra.webhookID)
+
+            // A person's Discord reply to loom's post reaches loom.
+            _ = try await stack.simulator.control("POST", "/_sim/messages", body: ["channel_id": World.general, "content": "thanks loom", "reply_to": loom.id])
+            let delivered = try #require(await eventually { try? await stack.entries("sos:inbox:loom").first })
+            #expect(delivered.fields["kind"] == "reply")
+            try await Task.sleep(for: .milliseconds(300))  // a quiet period: an echo taken as input would show by now
+            // Only the two human messages were ever input: the webhook posts were not.
+            #expect(try await stack.entries("discord:inbound").count == 2)
+        }
+    }
 }

@@ -26,6 +26,9 @@ public struct BusKeys: Sendable {
     /// the component set (the record's entry id on the connector's inbox).
     public func components(_ set: String) -> String { "discord:components:\(set)" }
 
+    /// `AGENT_IDENTITY=webhook`: channel id -> the connector's webhook there (JSON id, token).
+    public let webhooks = "discord:webhooks"
+
     /// Which agent posted a message the connector sent (`PENDING_TTL`): a person's Discord
     /// reply to it reaches that agent.
     public func postedBy(_ messageID: String) -> String { "discord:posted:\(messageID)" }

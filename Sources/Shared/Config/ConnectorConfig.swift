@@ -62,6 +62,15 @@ public struct ConnectorConfig: Sendable {
     public var allowlist: Allowlist
     /// `PING_ASKER`: whether a reply pings the person who asked (through the reply itself).
     public var pingAsker: Bool
+    /// `AGENT_IDENTITY`: `bot` (replies are the bot's) or `webhook` (each agent posts under its
+    /// own name through a webhook of the channel).
+    public var agentIdentity: AgentIdentity
+    /// `AGENT_AVATARS`: agent name -> avatar URL, for webhook identity.
+    public var agentAvatars: [String: String]
+
+    public enum AgentIdentity: String, Sendable, Equatable {
+        case bot, webhook
+    }
     /// `MAX_REPLY_CHARS`: a longer reply is not posted but dead-lettered, so that one runaway
     /// agent cannot flood a channel.
     public var maxReplyCharacters: Int
@@ -227,6 +236,22 @@ public struct ConnectorConfig: Sendable {
             users: try Allowlist.parseIDs(value("ALLOWED_USERS"), variable: "ALLOWED_USERS")
         )
         pingAsker = try flag("PING_ASKER", default: true)
+        let identity = value("AGENT_IDENTITY")?.lowercased() ?? "bot"
+        guard let parsedIdentity = AgentIdentity(rawValue: identity) else {
+            throw ConfigError(variable: "AGENT_IDENTITY", problem: "must be 'bot' or 'webhook', got '\(identity.prefix(40))'")
+        }
+        agentIdentity = parsedIdentity
+        if let avatars = value("AGENT_AVATARS") {
+            guard let parsed = try? JSON.decode([String: String].self, from: avatars) else {
+                throw ConfigError(variable: "AGENT_AVATARS", problem: "must be a JSON object of agent name -> avatar URL, like {\"kasra\": \"https://example.com/kasra.png\"}")
+            }
+            if let bad = parsed.first(where: { !$0.value.hasPrefix("https://") && !$0.value.hasPrefix("http://") }) {
+                throw ConfigError(variable: "AGENT_AVATARS", problem: "the avatar of '\(bad.key.prefix(64))' is not an http(s) URL")
+            }
+            agentAvatars = parsed
+        } else {
+            agentAvatars = [:]
+        }
         typingIndicator = try flag("TYPING_INDICATOR", default: true)
         typingLimit = try positive("TYPING_LIMIT", default: 120, unit: "seconds")
         receiptReaction = value("RECEIPT_REACTION")
@@ -313,6 +338,8 @@ public struct ConnectorConfig: Sendable {
             ("ALLOWED_CHANNELS", allowlist.channels.map { $0.sorted().joined(separator: ",") } ?? "(any)"),
             ("ALLOWED_USERS", allowlist.users.map { $0.sorted().joined(separator: ",") } ?? "(any)"),
             ("PING_ASKER", pingAsker ? "1" : "0"),
+            ("AGENT_IDENTITY", agentIdentity.rawValue),
+            ("AGENT_AVATARS", agentAvatars.isEmpty ? "(none)" : agentAvatars.keys.sorted().joined(separator: ",")),
             ("TYPING_INDICATOR", typingIndicator ? "1" : "0"),
             ("TYPING_LIMIT", String(typingLimit)),
             ("RECEIPT_REACTION", receiptReaction ?? "(off)"),

@@ -164,12 +164,23 @@ extension DiscordEndpoint {
 
     /// `POST /webhooks/{webhook.id}/{webhook.token}?wait=true[&thread_id=]`: the created message
     /// is returned.
-    public static func executeWebhook(id webhookID: String, token: String, threadID: String? = nil, _ message: some Encodable & Sendable) -> DiscordEndpoint {
+    public static func executeWebhook(id webhookID: String, token: String, threadID: String? = nil, _ message: some Encodable & Sendable, files: [DiscordFile] = []) -> DiscordEndpoint {
         DiscordEndpoint(
             method: "POST", path: "/webhooks/\(webhookID)/\(token)?wait=true" + (threadID.map { "&thread_id=\($0)" } ?? ""),
             route: "POST /webhooks/{webhook.id}/{webhook.token}", major: webhookID,
-            body: .json(message), botAuthorization: false
+            body: files.isEmpty ? .json(message) : .multipart(payload: message, files: files),
+            botAuthorization: false, countsGlobally: false
         )
+    }
+
+    /// `POST /channels/{channel.id}/webhooks`.
+    public static func createWebhook(channel channelID: String, name: String) -> DiscordEndpoint {
+        DiscordEndpoint(method: "POST", path: "/channels/\(channelID)/webhooks", route: "POST /channels/{channel.id}/webhooks", major: channelID, body: .json(["name": name]))
+    }
+
+    /// `GET /channels/{channel.id}/webhooks`.
+    public static func channelWebhooks(_ channelID: String) -> DiscordEndpoint {
+        DiscordEndpoint(method: "GET", path: "/channels/\(channelID)/webhooks", route: "GET /channels/{channel.id}/webhooks", major: channelID)
     }
 
     /// `POST /interactions/{interaction.id}/{interaction.token}/callback`: the answer Discord

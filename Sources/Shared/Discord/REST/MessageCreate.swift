@@ -62,7 +62,10 @@ public struct MessageCreate: Encodable, Sendable, Equatable {
         public var roles: [String] = []
         public var repliedUser: Bool
 
-        public init(repliedUser: Bool) { self.repliedUser = repliedUser }
+        public init(repliedUser: Bool, users: [String] = []) {
+            self.repliedUser = repliedUser
+            self.users = users
+        }
 
         enum CodingKeys: String, CodingKey {
             case parse, users, roles
