@@ -95,6 +95,11 @@ struct ConnectorConfigTests {
         ("DISCORD_API_BASE", "discord.com/api"),
         ("DISCORD_GATEWAY_URL", "https://gateway.discord.gg"),
         ("DISCORD_BOT_TOKEN", "Bot abc.def"),
+        ("AGENT_IDENTITY", "puppet"),
+        ("AGENT_AVATARS", "kasra.png"),
+        ("AGENT_AVATARS", #"{"kasra": "ftp://x/kasra.png"}"#),
+        ("COMPONENT_TTL", "0"),
+        ("MAX_UPLOAD_BYTES", "ten"),
     ])
     func badValue(variable: String, raw: String) {
         let error = #expect(throws: ConfigError.self) { try ConnectorConfig(environment: [variable: raw]) }
