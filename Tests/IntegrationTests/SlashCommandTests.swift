@@ -88,17 +88,25 @@ struct SlashCommandTests {
 struct InteractionAckTests {
     typealias World = DiscordSimulatorProcess.World
 
-    @Test("with Redis holding every write, /ask is still acknowledged well inside 3 s, and reaches the agent once Redis takes writes again")
+    @Test("with Redis holding every write for 2.5 s, /ask is still acknowledged in under 2 s, and reaches the agent once Redis takes writes again")
     func acknowledgedWhileRedisIsSlow() async throws {
         try await ConnectorStack.with(label: "ack-slow-redis") { stack in
             try await stack.startServices()
-            try await stack.redis.client.send("CLIENT", "PAUSE", "1500", "WRITE")
+            // Ingest has settled (GUILD_CREATE's channels written): the pause holds only the
+            // interaction's own write. (An earlier frame's write still in flight would hold the
+            // next frame back: frames are handled in order; see the issue 10 note.)
+            let settled = await eventually { () -> Bool? in
+                ((try? await stack.redis.client.send("HLEN", "discord:channels").int) ?? 0) >= 3 ? true : nil
+            }
+            try #require(settled == true)
+            try await Task.sleep(for: .milliseconds(300))  // a quiet period: the session save after READY is done by now
+            try await stack.redis.client.send("CLIENT", "PAUSE", "2500", "WRITE")
             let interaction = try await stack.simulator.createInteraction(options: SlashCommandTests.prompt("still there?"))
             let callback = await eventually { try? await stack.simulator.interactionCallbacks().first { $0.interactionID == interaction.id } }
             #expect(callback?.type == 5)
             #expect(callback?.accepted == true)
-            // Redis holds writes for 1.5 s: an answer that waited on the bus would take longer.
-            #expect((callback?.latencyMicros ?? .max) < 1_000_000, "acknowledged after \(callback?.latencyMicros ?? -1) µs")
+            // Redis holds writes for 2.5 s: an answer that waited on the bus would take longer.
+            #expect((callback?.latencyMicros ?? .max) < 2_000_000, "acknowledged after \(callback?.latencyMicros ?? -1) µs")
             let delivered = await eventually(timeout: .seconds(15)) { try? await stack.entries("sos:inbox:kasra").first }
             #expect(delivered?.fields["content"] == "still there?")
         }
