@@ -24,6 +24,7 @@ actor InboundEventHandler {
     /// Which agent posted a message (`discord:posted:<id>`), for replies to it.
     private let redis: RedisClient
     private let keys: BusKeys
+    private let botLoopBudget: Int
 
     init(botUserID: String, config: ConnectorConfig, signingKey: String?, acceptor: InboundAcceptor, stats: BusStats, directory: ChannelDirectory, lastAlive: Date?, catchUpRequests: AsyncStream<Date>.Continuation?, callbacks: DiscordClient, logger: Logger) {
         self.intake = InteractionIntake(config: config, signingKey: signingKey)
@@ -31,7 +32,8 @@ actor InboundEventHandler {
         self.redis = stats.redis
         self.keys = BusKeys(connectorAgentName: config.connectorAgentName)
         self.callbacks = callbacks
-        self.policy = TriggerPolicy(botUserID: botUserID, router: config.router, allowlist: config.allowlist)
+        self.policy = TriggerPolicy(botUserID: botUserID, router: config.router, allowlist: config.allowlist, allowedBotAuthors: config.allowedBotAuthors)
+        self.botLoopBudget = config.botLoopBudget
         self.acceptor = acceptor
         self.stats = stats
         self.directory = directory
@@ -95,7 +97,7 @@ actor InboundEventHandler {
         }
         // A person's Discord reply to a message an agent posted goes to that agent.
         var repliedAgent: String?
-        if let replied = message.repliedMessageID, !TriggerPolicy.isFromABot(message, botUserID: policy.botUserID) {
+        if let replied = message.repliedMessageID, !TriggerPolicy.isFromABot(message, botUserID: policy.botUserID) || policy.isAllowedBot(message) {
             repliedAgent = try? await redis.run(GET(keys.postedBy(replied)))
         }
         let kind: InboundMessage.Kind
@@ -110,6 +112,11 @@ actor InboundEventHandler {
             return true
         case .accept(let accepted):
             kind = accepted
+        }
+        if policy.isAllowedBot(message), await overBotLoopBudget(message, channel: threadID.isEmpty ? channelID : threadID) {
+            logger.notice("dropped message \(message.id) from bot \(message.author.id): over BOT_LOOP_BUDGET=\(botLoopBudget) a minute in this channel")
+            await stats.bump(.botLoopDropped)
+            return true
         }
 
         var guildName = ""
@@ -188,6 +195,14 @@ actor InboundEventHandler {
             }
             return written != .stopped
         }
+    }
+
+    /// Counts an allowed bot's message in its channel's current minute; true when over budget.
+    /// A Redis failure lets the message through (the budget guards loops, not delivery).
+    private func overBotLoopBudget(_ message: DiscordMessage, channel: String) async -> Bool {
+        let key = keys.botLoop(channel: channel, bot: message.author.id, minute: Int(Date().timeIntervalSince1970) / 60)
+        guard let counted = try? await redis.pipeline([HINCRBY(key, field: "n", by: 1).request, EXPIRE(key, seconds: 120).request]).first?.int else { return false }
+        return counted > botLoopBudget
     }
 
     /// What a person is told who clicks a button whose set expired.

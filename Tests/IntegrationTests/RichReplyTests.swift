@@ -239,4 +239,36 @@ struct RichReplyTests {
             #expect(try await stack.entries("discord:inbound").count == 2)
         }
     }
+
+    @Test("an allowed bot's message is routed like a person's, up to BOT_LOOP_BUDGET a minute in a channel; other bots are still ignored")
+    func botAuthors() async throws {
+        let otherBot = "500000000000000001"
+        try await ConnectorStack.with(label: "rich-bots", environment: ["ALLOWED_BOT_AUTHORS": otherBot, "BOT_LOOP_BUDGET": "3"]) { stack in
+            try await stack.startServices()
+            for index in 0..<5 {
+                try await stack.simulator.inject(channelID: World.general, content: "ping \(index)", mentionBot: true, authorIsBot: true)
+            }
+            let dropped = await eventually { () -> Int? in
+                let stats = try? await stack.redis.client.run(HGETALL("discord:stats"))
+                return stats?["bot_loop_dropped"] == "2" ? 2 : nil
+            }
+            #expect(dropped == 2)
+            let delivered = try await stack.entries("sos:inbox:kasra")
+            #expect(delivered.map { $0.fields["content"] ?? "" }.map { $0.hasSuffix("ping 0") || $0.hasSuffix("ping 1") || $0.hasSuffix("ping 2") } == [true, true, true])
+            #expect(delivered.first?.fields["author_id"] == otherBot)
+        }
+        // Without ALLOWED_BOT_AUTHORS the same bot is never input.
+        try await ConnectorStack.with(label: "rich-bots-off") { stack in
+            try await stack.startServices()
+            try await stack.simulator.inject(channelID: World.general, content: "ping", mentionBot: true, authorIsBot: true)
+            try await stack.simulator.inject(channelID: World.general, content: "a person", mentionBot: true)
+            let entries = try #require(await eventually { () -> [StreamEntry]? in
+                let found = try? await stack.entries("sos:inbox:kasra")
+                return found?.isEmpty == false ? found : nil
+            })
+            try await Task.sleep(for: .milliseconds(300))  // a quiet period: the bot's message would show by now
+            #expect(try await stack.entries("sos:inbox:kasra").count == 1)
+            #expect(entries.first?.fields["content"]?.hasSuffix("a person") == true)
+        }
+    }
 }

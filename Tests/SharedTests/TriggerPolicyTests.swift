@@ -125,4 +125,15 @@ struct TriggerPolicyTests {
         message.requestedAgent = "loom"
         #expect(Self.router.agent(for: message) == "loom")
     }
+
+    @Test("ALLOWED_BOT_AUTHORS: a named bot counts like a person; this bot, webhooks and other bots never")
+    func allowedBots() {
+        let allowed = DiscordUser(id: "1", username: "loom-bot", bot: true)
+        let policy = TriggerPolicy(botUserID: Self.botID, router: Self.router, allowedBotAuthors: ["1", Self.botID])
+        #expect(policy.decide(message: Self.message(channel: Self.mappedChannel, author: allowed), channelID: Self.mappedChannel, threadID: "") == .accept(.channel))
+        #expect(policy.decide(message: Self.message(channel: Self.mappedChannel, author: allowed, webhook: "9"), channelID: Self.mappedChannel, threadID: "") == .drop(reason: "author is a bot or webhook"))
+        #expect(policy.decide(message: Self.message(channel: Self.mappedChannel, author: Self.bot), channelID: Self.mappedChannel, threadID: "") == .drop(reason: "author is a bot or webhook"))
+        let stranger = DiscordUser(id: "2", username: "other", bot: true)
+        #expect(policy.decide(message: Self.message(channel: Self.mappedChannel, author: stranger), channelID: Self.mappedChannel, threadID: "") == .drop(reason: "author is a bot or webhook"))
+    }
 }

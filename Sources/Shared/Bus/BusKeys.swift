@@ -26,6 +26,9 @@ public struct BusKeys: Sendable {
     /// the component set (the record's entry id on the connector's inbox).
     public func components(_ set: String) -> String { "discord:components:\(set)" }
 
+    /// `BOT_LOOP_BUDGET`: messages from an allowed bot in a channel during one minute.
+    public func botLoop(channel: String, bot: String, minute: Int) -> String { "discord:botloop:\(channel):\(bot):\(minute)" }
+
     /// `AGENT_IDENTITY=webhook`: channel id -> the connector's webhook there (JSON id, token).
     public let webhooks = "discord:webhooks"
 

@@ -19,6 +19,8 @@ public enum BusCounter: String, Sendable, CaseIterable {
     /// Interactions (`InteractionLedger`): every one received, acknowledged after
     /// `InteractionLedger.lateAfter` (or refused by Discord as past its deadline), not answered at
     /// all, and clicks on components whose set had expired.
+    /// Messages from an allowed bot dropped over `BOT_LOOP_BUDGET`.
+    case botLoopDropped = "bot_loop_dropped"
     case interactionsReceived = "interactions_received"
     case interactionsAckLate = "interactions_ack_late"
     case interactionsFailed = "interactions_failed"
@@ -36,7 +38,7 @@ public enum BusCounter: String, Sendable, CaseIterable {
         case .repliesUnreadable, .repliesUnroutable, .repliesExpired, .repliesTooLong, .repliesRejected,
              .outboundUnknownChannel, .outboundAmbiguousChannel:
             ConnectorMetrics.replierStat(rawValue)
-        case .gatewayEventsUndecodable, .gatewayFramesMalformed: nil
+        case .gatewayEventsUndecodable, .gatewayFramesMalformed, .botLoopDropped: nil
         // Counted by type and outcome in `connector_interactions_total` instead.
         case .interactionsReceived, .interactionsAckLate, .interactionsFailed, .interactionsComponentsExpired: nil
         }

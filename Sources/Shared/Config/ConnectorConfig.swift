@@ -67,6 +67,11 @@ public struct ConnectorConfig: Sendable {
     public var agentIdentity: AgentIdentity
     /// `AGENT_AVATARS`: agent name -> avatar URL, for webhook identity.
     public var agentAvatars: [String: String]
+    /// `ALLOWED_BOT_AUTHORS`: other bots (agents with Discord bots of their own) whose messages
+    /// count like a person's; `BOT_LOOP_BUDGET`: at most this many of theirs per minute per
+    /// channel reach an agent, so two agents cannot ping-pong forever.
+    public var allowedBotAuthors: Set<String>
+    public var botLoopBudget: Int
 
     public enum AgentIdentity: String, Sendable, Equatable {
         case bot, webhook
@@ -236,6 +241,8 @@ public struct ConnectorConfig: Sendable {
             users: try Allowlist.parseIDs(value("ALLOWED_USERS"), variable: "ALLOWED_USERS")
         )
         pingAsker = try flag("PING_ASKER", default: true)
+        allowedBotAuthors = try Allowlist.parseIDs(value("ALLOWED_BOT_AUTHORS"), variable: "ALLOWED_BOT_AUTHORS") ?? []
+        botLoopBudget = try positive("BOT_LOOP_BUDGET", default: 20, unit: "messages per minute")
         let identity = value("AGENT_IDENTITY")?.lowercased() ?? "bot"
         guard let parsedIdentity = AgentIdentity(rawValue: identity) else {
             throw ConfigError(variable: "AGENT_IDENTITY", problem: "must be 'bot' or 'webhook', got '\(identity.prefix(40))'")
@@ -339,6 +346,8 @@ public struct ConnectorConfig: Sendable {
             ("ALLOWED_USERS", allowlist.users.map { $0.sorted().joined(separator: ",") } ?? "(any)"),
             ("PING_ASKER", pingAsker ? "1" : "0"),
             ("AGENT_IDENTITY", agentIdentity.rawValue),
+            ("ALLOWED_BOT_AUTHORS", allowedBotAuthors.isEmpty ? "(none)" : allowedBotAuthors.sorted().joined(separator: ",")),
+            ("BOT_LOOP_BUDGET", String(botLoopBudget)),
             ("AGENT_AVATARS", agentAvatars.isEmpty ? "(none)" : agentAvatars.keys.sorted().joined(separator: ",")),
             ("TYPING_INDICATOR", typingIndicator ? "1" : "0"),
             ("TYPING_LIMIT", String(typingLimit)),

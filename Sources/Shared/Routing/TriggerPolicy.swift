@@ -4,7 +4,11 @@ public struct TriggerPolicy: Sendable {
     public var router: AgentRouter
     public var allowlist: Allowlist
 
-    public init(botUserID: String, router: AgentRouter, allowlist: Allowlist = Allowlist()) {
+    /// Other bots whose messages count like a person's (`ALLOWED_BOT_AUTHORS`).
+    public var allowedBotAuthors: Set<String> = []
+
+    public init(botUserID: String, router: AgentRouter, allowlist: Allowlist = Allowlist(), allowedBotAuthors: Set<String> = []) {
+        self.allowedBotAuthors = allowedBotAuthors
         self.botUserID = botUserID
         self.router = router
         self.allowlist = allowlist
@@ -23,7 +27,7 @@ public struct TriggerPolicy: Sendable {
     ///   - repliedAgent: for a Discord reply to a message an agent posted, that agent (the
     ///     caller looks it up): the message is theirs, mention or not.
     public func decide(message: DiscordMessage, channelID: String, threadID: String, repliedAgent: String? = nil) -> Decision {
-        if Self.isFromABot(message, botUserID: botUserID) {
+        if Self.isFromABot(message, botUserID: botUserID), !isAllowedBot(message) {
             return .drop(reason: "author is a bot or webhook")
         }
         if let reason = allowlist.refusal(guildID: message.guildID, channelID: channelID, threadID: threadID, authorID: message.author.id) {
@@ -34,6 +38,12 @@ public struct TriggerPolicy: Sendable {
         if message.mentions.contains(where: { $0.id == botUserID }) { return .accept(.mention) }
         if router.mappedAgent(channelID: channelID, threadID: threadID) != nil { return .accept(.channel) }
         return .drop(reason: "no mention in an unmapped channel")
+    }
+
+    /// Another bot that `ALLOWED_BOT_AUTHORS` names, posting as itself (never a webhook, never
+    /// this bot): its messages are taken like a person's, within `BOT_LOOP_BUDGET`.
+    public func isAllowedBot(_ message: DiscordMessage) -> Bool {
+        message.author.bot == true && message.webhookID == nil && message.author.id != botUserID && allowedBotAuthors.contains(message.author.id)
     }
 
     /// Bots (this one included) and webhooks (the connector's own among them) are never input.
