@@ -8,7 +8,7 @@ run: deps
 	@bash scripts/run.sh
 
 ## test: unit and integration tests (real redis-server, the simulator, the services as processes)
-test: build
+test: deps build
 	$(SWIFT) test --skip-build
 
 build:

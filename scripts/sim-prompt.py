@@ -17,6 +17,7 @@ import urllib.request
 PORT, CHANNEL = sys.argv[1], sys.argv[2]
 BASE = f"http://127.0.0.1:{PORT}"
 WAIT_S = 5
+QUIET_S = 1.5
 
 
 def bold(text):
@@ -50,29 +51,50 @@ def buttons(post):
 def show(post):
     labels = buttons(post)
     suffix = f"   [buttons: {' | '.join(labels)}]" if labels else ""
+    files = [a.get("filename", "?") for a in post.get("attachments") or []]
+    if files:
+        suffix += f"   [files: {', '.join(files)}]"
     for line in (post.get("content") or "").splitlines() or [""]:
         print(f"connector-bot> {line}{suffix}", flush=True)
         suffix = ""
 
 
 def state():
-    """Each post's id -> (content, number of edits), to see what changed."""
-    return {p["id"]: (p.get("content"), len(p.get("edits") or [])) for p in posts()}
+    """Each post's id -> (content, number of edits, deleted), to see what changed."""
+    return {p["id"]: (p.get("content"), len(p.get("edits") or []), bool(p.get("deleted"))) for p in posts()}
 
 
 def wait_for_change(before, started, what):
-    """Prints the posts that appeared or changed (with text) since `before`."""
+    """Prints the posts that appear or change (with text) after `before`: the first change with
+    its round-trip time, then any further ones (progress edits, a final answer) until the bot has
+    been quiet for QUIET_S."""
     deadline = time.time() + WAIT_S
+    seen = dict(before)
+    first = True
+    last_change = None
     while time.time() < deadline:
-        changed = [p for p in posts() if p.get("content") and (p["id"] not in before or before[p["id"]] != (p.get("content"), len(p.get("edits") or [])))]
+        changed = []
+        for p in posts():
+            now = (p.get("content"), len(p.get("edits") or []), bool(p.get("deleted")))
+            if p.get("content") and seen.get(p["id"]) not in (now, now[:2]):
+                changed.append(p)
+            seen[p["id"]] = now
         if changed:
-            ms = int((time.time() - started) * 1000)
             for post in changed:
-                show(post)
-            bold(f"(round trip: {what} in {ms} ms)")
+                if post.get("deleted"):
+                    print(f"connector-bot> (status message removed: {post.get('content')})", flush=True)
+                else:
+                    show(post)
+            if first:
+                bold(f"(round trip: {what} in {int((time.time() - started) * 1000)} ms)")
+                first = False
+            last_change = time.time()
+            deadline = max(deadline, last_change + QUIET_S + 1)
+        elif last_change and time.time() - last_change > QUIET_S:
             return
         time.sleep(0.05)
-    bold(f"no answer within {WAIT_S} s; see run/logs/")
+    if first:
+        bold(f"no answer within {WAIT_S} s; see run/logs/")
 
 
 def main():

@@ -8,12 +8,17 @@ struct ACL: AsyncParsableCommand {
         abstract: "Redis 7 ACL users: the connector touches only its own keys, each agent only its inbox.",
         discussion: """
         The connector's user (CONNECTOR_AGENT_NAME, password MUMEGA_BUS_TOKEN) may use the keys \
-        discord:* and sos:inbox:* with the stream, hash, string, sorted-set, scripting, transaction \
-        and connection commands the services use, and no dangerous command (FLUSHALL, KEYS, CONFIG, \
-        ...). Each agent's user may use its own inbox sos:inbox:<agent> with the stream commands, \
-        and may only XADD to the connector's inbox (a write-only selector): it cannot read it, \
-        trim it or delete from it, nor touch another agent's inbox. Passwords are given to Redis \
-        as SHA-256 hashes (#<hex>), so the commands never carry a secret.
+        discord:*, sos:inbox:* and sos:outbox:* with the stream, hash, set, string, sorted-set, \
+        scripting, transaction and connection commands the services use, and no dangerous command \
+        (FLUSHALL, KEYS, CONFIG, ...). Each agent's user may use its own inbox sos:inbox:<agent> \
+        with the stream commands, and may only XADD to its own outbox sos:outbox:<agent> (a \
+        write-only selector), whose records the connector posts under that agent's name and no \
+        other: it cannot write to the connector's shared inbox, nor read or write another agent's \
+        streams. It may also read the channel names (HGETALL discord:channels), ask whether a \
+        request is open (EXISTS discord:pending:*) and take part in the shared Discord rate \
+        limits (discord:ratelimit:*), which the MCP server needs. The agents are registered in \
+        discord:outboxes, so the Replier reads their outboxes. Passwords are given to Redis as \
+        SHA-256 hashes (#<hex>), so the commands never carry a secret.
         """,
         subcommands: [Print.self, Apply.self]
     )
@@ -67,15 +72,22 @@ struct ACL: AsyncParsableCommand {
 
     /// The connector's rules: its keys, the command categories its services use, nothing dangerous.
     static func connectorRules(name: String, passwordHash: String) -> [String] {
-        ["ACL", "SETUSER", name, "reset", "on", "#" + passwordHash, "resetchannels", "~discord:*", "~sos:inbox:*",
-         "+@read", "+@write", "+@stream", "+@hash", "+@string", "+@sortedset", "+@scripting", "+@transaction", "+@connection", "-@dangerous"]
+        ["ACL", "SETUSER", name, "reset", "on", "#" + passwordHash, "resetchannels", "~discord:*", "~sos:inbox:*", "~" + BusKeys.outboxPrefix + "*",
+         "+@read", "+@write", "+@stream", "+@hash", "+@set", "+@string", "+@sortedset", "+@scripting", "+@transaction", "+@connection", "-@dangerous"]
     }
 
-    /// An agent's rules: everything stream-wise on its inbox (XREADGROUP writes the group's PEL),
-    /// and a selector allowing only XADD, write-only, on the connector's inbox.
-    static func agentRules(name: String, passwordHash: String, connectorInbox: String) -> [String] {
-        ["ACL", "SETUSER", name, "reset", "on", "#" + passwordHash, "resetchannels", "~" + BusKeys.inbox(name),
-         "+@stream", "+@connection", "-@dangerous", "(%W~\(connectorInbox) +xadd)"]
+    /// An agent's rules: everything stream-wise on its inbox (XREADGROUP writes the group's PEL);
+    /// selectors for XADD only, write-only, on its outbox; reading channel names; EXISTS on
+    /// pending contexts (whose fields stay unreadable: they hold interaction tokens); and the
+    /// rate limiter's keys, which hold no messages.
+    static func agentRules(name: String, passwordHash: String) -> [String] {
+        let limiter = BusKeys(connectorAgentName: "").rateLimit.prefix + "*"
+        return ["ACL", "SETUSER", name, "reset", "on", "#" + passwordHash, "resetchannels", "~" + BusKeys.inbox(name),
+                "+@stream", "+@connection", "-@dangerous",
+                "(%W~\(BusKeys.outbox(name)) +xadd)",
+                "(%R~\(BusKeys(connectorAgentName: "").channels) +hgetall)",
+                "(%R~\(BusKeys(connectorAgentName: "").pending("*")) +exists)",
+                "(~\(limiter) +evalsha +eval +@sortedset +@hash +@string -@dangerous)"]
     }
 
     static func plan(config: ConnectorConfig, options: UserOptions) throws -> Plan {
@@ -111,11 +123,10 @@ struct ACL: AsyncParsableCommand {
             }
         }
 
-        let connectorInbox = BusKeys.inbox(config.connectorAgentName)
         var users = [User(
             user: config.connectorAgentName,
             role: "connector",
-            keys: ["~discord:*", "~sos:inbox:*"],
+            keys: ["~discord:*", "~sos:inbox:*", "~" + BusKeys.outboxPrefix + "*"],
             command: connectorRules(name: config.connectorAgentName, passwordHash: sha256Hex(busToken)),
             passwordForVerification: busToken
         )]
@@ -131,8 +142,8 @@ struct ACL: AsyncParsableCommand {
             users.append(User(
                 user: agent,
                 role: "agent",
-                keys: ["~" + BusKeys.inbox(agent), "%W~" + connectorInbox + " (XADD only)"],
-                command: agentRules(name: agent, passwordHash: sha256Hex(password), connectorInbox: connectorInbox),
+                keys: ["~" + BusKeys.inbox(agent), "%W~" + BusKeys.outbox(agent) + " (XADD only)"],
+                command: agentRules(name: agent, passwordHash: sha256Hex(password)),
                 passwordForVerification: password
             ))
         }
@@ -258,6 +269,16 @@ struct ACL: AsyncParsableCommand {
                         throw CLIError("ACL SETUSER \(user.user) failed at \(target): \(explain(error))" + (needsAdmin ? " (apply needs an admin: --admin-url redis://admin:password@host:port)" : ""))
                     }
                     applied.append(user.user)
+                }
+
+                // The Replier reads the outboxes of the agents registered here.
+                let agentNames = plan.users.filter { $0.role == "agent" }.map(\.user)
+                if !agentNames.isEmpty {
+                    do {
+                        try await admin.run(SADD(BusKeys(connectorAgentName: config.connectorAgentName).outboxAgents, members: agentNames))
+                    } catch {
+                        throw CLIError("the users are applied, but registering their outboxes in discord:outboxes failed at \(target): \(explain(error))")
+                    }
                 }
 
                 var saved = false

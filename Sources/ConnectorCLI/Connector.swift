@@ -15,7 +15,7 @@ struct Connector: AsyncParsableCommand {
         Commands that print data accept --json. Exit codes: 0 success, 1 failure, 2 configuration \
         error (or a failed check), 64 bad arguments.
         """,
-        subcommands: [Status.self, Tail.self, Send.self, Dead.self, Channels.self, Commands.self, Check.self, ACL.self]
+        subcommands: [Status.self, Tail.self, Send.self, Dead.self, Channels.self, Commands.self, Attachment.self, Check.self, ACL.self]
     )
 }
 

@@ -9,6 +9,10 @@ struct ConnectorTools: Sendable {
     let config: ConnectorConfig
     let agentName: String
     let keys: BusKeys
+    /// `sos:outbox:<agent>`: where this server queues what the agent sends. The connector takes
+    /// every record there to be the agent's; under `connector acl apply` only the agent's Redis
+    /// user may add to it.
+    let outbox: String
     let logger: Logger
     /// Short commands (5 s socket timeout).
     let redis: RedisClient
@@ -27,12 +31,28 @@ struct ConnectorTools: Sendable {
         self.config = config
         self.agentName = settings.agentName
         self.keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        self.outbox = BusKeys.outbox(settings.agentName)
         self.logger = logger
-        redis = RedisClient(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(5), name: "mcp-redis")
+        // The agent's own Redis user (MCP_AGENT_NAME with MCP_BUS_TOKEN), never the connector's:
+        // Redis itself keeps this server to the agent's inbox and outbox.
+        let user = settings.busToken == nil ? nil : settings.agentName
+        redis = RedisClient(url: config.busURL, user: user, password: settings.busToken, timeout: .seconds(5), name: "mcp-redis")
         blockingRedis = RedisClient(
-            url: config.busURL, user: config.connectorAgentName, password: config.busToken,
+            url: config.busURL, user: user, password: settings.busToken,
             timeout: .milliseconds(Self.maxWaitMilliseconds + 5_000), name: "mcp-redis-blocking"
         )
+    }
+
+    /// Tells the Replier to read this agent's outbox (`discord:outboxes`). Best effort: under
+    /// `connector acl apply` the agent's user may not write there, and the apply registered it.
+    func registerOutbox() async {
+        do {
+            try await redis.run(SADD(keys.outboxAgents, members: [agentName]))
+        } catch where error.message.hasPrefix("NOPERM") {
+            logger.debug("not registering \(outbox) (the ACL user may not; connector acl apply registers its agents)")
+        } catch {
+            logger.notice("could not register \(outbox) with the connector yet: \(error)")
+        }
     }
 
     // MARK: Dispatch
@@ -55,6 +75,8 @@ struct ConnectorTools: Sendable {
             case ToolCatalog.createThread: text = try await createThread(arguments)
             case ToolCatalog.updateProgress: text = try await updateProgress(arguments)
             case ToolCatalog.sendFile: text = try await sendFile(arguments)
+            case ToolCatalog.fetchMessages: text = try await fetchMessages(arguments)
+            case ToolCatalog.downloadAttachment: text = try await downloadAttachment(arguments)
             default: text = try await listChannels()
             }
             return CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], isError: false)
@@ -96,7 +118,7 @@ struct ConnectorTools: Sendable {
         var record = ReplyRecord(from: agentName, to: config.connectorAgentName, text: message, channelID: channelID, channelName: normalised, rigName: rigName)
         record.buttons = buttons
         let entryID = try await redisCall("queueing the message", mayHaveRun: true) { () throws(RedisError) in
-            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
+            try await redis.run(XADD(outbox, fields: record.streamFields))
         }
         logger.info("queued a message for #\(normalised) (\(channelID)) as \(entryID)", metadata: ["parts": "\(parts)", "from": "\(agentName)"])
         return try encode(SendResult(
@@ -211,7 +233,7 @@ struct ConnectorTools: Sendable {
         record.buttons = buttons
         record.update = update
         let entryID = try await redisCall("queueing the reply", mayHaveRun: true) { () throws(RedisError) in
-            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
+            try await redis.run(XADD(outbox, fields: record.streamFields))
         }
         logger.info("queued a reply to \(requestID) as \(entryID)", metadata: ["parts": "\(parts)", "from": "\(agentName)"])
         return try encode(ReplyResult(
@@ -268,7 +290,7 @@ struct ConnectorTools: Sendable {
             throw ToolError("\(tool): give exactly one of channel_name (where to ask) or request_id (the request to ask in answer to)")
         }
         let posted = try await redisCall("queueing the question", mayHaveRun: true) { () throws(RedisError) in
-            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
+            try await redis.run(XADD(outbox, fields: record.streamFields))
         }
         logger.info("asked \(place) with \(labels.count) option(s) as \(posted); waiting up to \(timeout) s", metadata: ["from": "\(agentName)"])
 
@@ -281,7 +303,7 @@ struct ConnectorTools: Sendable {
         // The question now says who chose what, and its buttons are gone: nobody clicks twice.
         var shown = ReplyRecord(from: agentName, to: config.connectorAgentName, text: "\(question)\n**\(choice)**, chosen by \(who)", ackFor: click["request_id"])
         shown.update = true
-        let edited = (try? await redis.run(XADD(keys.replyInbox, fields: shown.streamFields))) != nil
+        let edited = (try? await redis.run(XADD(outbox, fields: shown.streamFields))) != nil
         return try encode(AskResult(
             status: "answered", choice: choice, index: index, userID: click["author_id"], userName: who,
             messageID: click["message_id"], requestID: click["request_id"],
@@ -316,7 +338,7 @@ struct ConnectorTools: Sendable {
     /// One record answering an open request, queued on the connector's inbox.
     private func queueAnswer(_ record: ReplyRecord, tool: String, what: String) async throws -> String {
         let entryID = try await redisCall("queueing the \(what)", mayHaveRun: true) { () throws(RedisError) in
-            try await redis.run(XADD(keys.replyInbox, fields: record.streamFields))
+            try await redis.run(XADD(outbox, fields: record.streamFields))
         }
         logger.info("queued a \(what) for \(record.ackFor ?? record.channelName ?? "?") as \(entryID)", metadata: ["from": "\(agentName)"])
         return try encode(QueuedResult(status: "queued", entryID: entryID, note: "the connector's Replier carries it out, usually within a second"))
@@ -409,6 +431,79 @@ struct ConnectorTools: Sendable {
         return try await queueAnswer(record, tool: tool, what: "file")
     }
 
+    // MARK: fetch_messages, download_attachment
+
+    /// Discord, for the tools that read from it: through the bot's shared rate limiter, with the
+    /// bot token the server's environment gives (none: a tool error saying so).
+    private func discordClient(_ tool: String) throws(ToolError) -> DiscordClient {
+        guard let token = config.discordToken else {
+            throw ToolError("\(tool): this MCP server has no DISCORD_BOT_TOKEN in its environment, so it cannot ask Discord; give it the connector's token")
+        }
+        let limiter = SharedRateLimiter(redis: redis, settings: .init(globalPerSecond: config.globalRateLimit), logger: logger)
+        return DiscordClient(apiBase: config.apiBase, token: token, http: HTTPClient(name: "mcp-discord"), limiter: limiter, logger: logger)
+    }
+
+    static let maxHistory = 100
+
+    func fetchMessages(_ arguments: ToolArguments) async throws -> String {
+        let tool = arguments.tool
+        let channelName = try arguments.requiredString("channel_name")
+        let limit = try arguments.integer("limit", default: 20, range: 1...Self.maxHistory)
+        let before = try arguments.string("before")?.trimmingCharacters(in: .whitespaces)
+        if let before, before.isEmpty || !before.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw ToolError("\(tool): before must be a message id (digits), got '\(before.prefix(40))'")
+        }
+        let discord = try discordClient(tool)
+        try await ready(redis)
+        let (channelID, _) = try await resolveChannel(channelName, tool: tool)
+        let messages: [DiscordMessage]
+        do {
+            messages = try await discord.perform(.history(channel: channelID, limit: limit, before: before), retries: .attempts(3), as: [DiscordMessage].self)
+        } catch {
+            throw ToolError("\(tool): Discord did not give the history of \(channelID): \(error)")
+        }
+        let shown = messages.map {
+            HistoryMessage(id: $0.id, authorID: $0.author.id, authorName: $0.authorName, bot: $0.author.bot ?? false, content: $0.content,
+                           timestamp: $0.timestamp, attachments: $0.attachments, repliedMessageID: $0.repliedMessageID)
+        }
+        return try encode(HistoryResult(channelID: channelID, messages: shown, nextBefore: messages.count == limit ? messages.last?.id : nil))
+    }
+
+    func downloadAttachment(_ arguments: ToolArguments) async throws -> String {
+        let tool = arguments.tool
+        let messageID = try arguments.requiredString("message_id").trimmingCharacters(in: .whitespaces)
+        guard !messageID.isEmpty, messageID.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw ToolError("\(tool): message_id must be a Discord message id (digits), got '\(messageID.prefix(40))'")
+        }
+        let index = try arguments.integer("index", default: 1, range: 1...10)
+        let path = try arguments.string("path")
+        try await ready(redis)
+        // Only a message delivered to this agent: its record in the agent's own inbox says where
+        // the message is and what it carried.
+        let inbox = BusKeys.inbox(agentName)
+        guard let delivery = try await redisCall("looking for the message in \(inbox)", { () throws(RedisError) in
+            try await AttachmentDownload.findDelivery(of: messageID, in: inbox, redis: redis)
+        }) else {
+            throw ToolError("\(tool): no message \(messageID) in \(inbox): give the message_id of a message delivered to you")
+        }
+        let discord = config.discordToken == nil ? nil : try discordClient(tool)
+        let (attachment, data): (DiscordMessage.Attachment, Data)
+        do throws(AttachmentDownload.Failure) {
+            (attachment, data) = try await AttachmentDownload(discord: discord, maxBytes: config.maxUploadBytes)
+                .fetch(channelID: delivery.channelID, messageID: messageID, index: index, recorded: delivery.attachments)
+        } catch {
+            throw ToolError("\(tool): \(error.description)")
+        }
+        if let path {
+            guard FileManager.default.createFile(atPath: path, contents: data) else { throw ToolError("\(tool): cannot write \(path)") }
+        }
+        logger.info("downloaded \(attachment.filename) (\(data.count) bytes) of message \(messageID)", metadata: ["reader": "\(agentName)"])
+        return try encode(DownloadResult(
+            filename: attachment.filename, contentType: attachment.contentType, size: data.count, sha256: sha256Hex(data),
+            path: path, base64: path == nil ? data.base64EncodedString() : nil
+        ))
+    }
+
     // MARK: list_channels
 
     func listChannels() async throws -> String {
@@ -465,6 +560,8 @@ struct ConnectorTools: Sendable {
         } catch {
             throw failure(error, doing: "connecting")
         }
+        // Once more, in case Redis was down at start (one cheap SADD; a no-op when registered).
+        if client === redis { await registerOutbox() }
     }
 
     @discardableResult
@@ -489,6 +586,8 @@ struct ConnectorTools: Sendable {
             return ToolError("Redis unreachable at \(config.busURL.description): \(reason)")
         case .configuration:
             return ToolError("Redis refused the connector at \(config.busURL.description) while \(doing): \(error.message)")
+        case .server where error.message.hasPrefix("NOPERM"):
+            return ToolError("Redis refused \(doing) at \(config.busURL.description): \(error.message) (this MCP server runs as agent '\(agentName)', whose Redis user may read only \(BusKeys.inbox(agentName)) and add only to \(outbox))")
         case .server:
             return ToolError("Redis refused \(doing) at \(config.busURL.description): \(error.message)")
         case .protocolViolation:
@@ -502,6 +601,50 @@ struct ConnectorTools: Sendable {
 }
 
 // MARK: Results
+
+struct HistoryMessage: Encodable {
+    var id: String
+    var authorID: String
+    var authorName: String
+    var bot: Bool
+    var content: String
+    var timestamp: String
+    var attachments: [DiscordMessage.Attachment]
+    var repliedMessageID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, bot, content, timestamp, attachments
+        case authorID = "author_id"
+        case authorName = "author_name"
+        case repliedMessageID = "replied_message_id"
+    }
+}
+
+struct HistoryResult: Encodable {
+    var channelID: String
+    var messages: [HistoryMessage]
+    var nextBefore: String?
+
+    enum CodingKeys: String, CodingKey {
+        case messages
+        case channelID = "channel_id"
+        case nextBefore = "next_before"
+    }
+}
+
+struct DownloadResult: Encodable {
+    var filename: String
+    var contentType: String?
+    var size: Int
+    var sha256: String
+    var path: String?
+    var base64: String?
+
+    enum CodingKeys: String, CodingKey {
+        case filename, size, sha256, path, base64
+        case contentType = "content_type"
+    }
+}
 
 struct SendResult: Encodable {
     var status: String

@@ -8,6 +8,9 @@ struct MCPSettings: Sendable {
     /// `MCP_AGENT_NAME`: the `from` of every record this server writes, and its consumer name
     /// when reading inboxes.
     var agentName: String
+    /// `MCP_BUS_TOKEN`: the password of the agent's Redis ACL user (named `MCP_AGENT_NAME`, made by
+    /// `connector acl apply`). Unset: the bus URL's own credentials, if any (a Redis without ACLs).
+    var busToken: String?
 
     static let defaultAgentName = "mcp-agent"
 
@@ -28,11 +31,12 @@ struct MCPSettings: Sendable {
         guard AgentRouter.isValidAgentName(agentName) else {
             throw ConfigError(variable: "MCP_AGENT_NAME", problem: "'\(agentName)' is not a valid agent name (letters, digits, '-', '_', '.')")
         }
-        return MCPSettings(connector: connector, agentName: agentName)
+        let token = merged["MCP_BUS_TOKEN"].map { $0.trimmingCharacters(in: .whitespaces) }
+        return MCPSettings(connector: connector, agentName: agentName, busToken: token?.isEmpty == false ? token : nil)
     }
 
     /// For `--check`: the connector's configuration, secrets redacted, and the agent identity.
     var redactedDescription: String {
-        connector.redactedDescription + "\nMCP_AGENT_NAME=\(agentName)"
+        connector.redactedDescription + "\nMCP_AGENT_NAME=\(agentName)\nMCP_BUS_TOKEN=\(busToken == nil ? "(none: the bus URL's credentials)" : redacted(busToken))"
     }
 }

@@ -11,6 +11,8 @@ enum ToolCatalog {
     static let createThread = "create_thread"
     static let updateProgress = "update_progress"
     static let sendFile = "send_file"
+    static let fetchMessages = "fetch_messages"
+    static let downloadAttachment = "download_attachment"
 
     static let buttonsProperty: Value = [
         "type": "array", "items": ["type": "string", "maxLength": 80], "minItems": 1, "maxItems": 5,
@@ -45,8 +47,8 @@ enum ToolCatalog {
                 name: readInbox,
                 title: "Read an agent's inbox",
                 description: """
-                Read new messages from an agent's inbox (the Redis stream sos:inbox:<agent>) and \
-                acknowledge them, so each message is returned once (readers through this server share \
+                Read new messages from your inbox (the Redis stream sos:inbox:<agent>; under the \
+                connector's ACLs Redis refuses any other agent's) and acknowledge them, so each message is returned once (readers through this server share \
                 the consumer group 'mcp'). Returns JSON {"messages": [{"id", "fields"}]}, oldest first. \
                 A Discord message's fields include request_id, author_name, channel_name, content and \
                 text. Answer one with reply(request_id, text). With wait_ms > 0 and nothing waiting, \
@@ -180,6 +182,46 @@ enum ToolCatalog {
                 annotations: .init(title: "Send a file", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true)
             ),
             Tool(
+                name: fetchMessages,
+                title: "Read a channel's history",
+                description: """
+                Read recent messages of a Discord channel by name, newest first, as JSON \
+                {"channel_id", "messages": [{"id", "author_id", "author_name", "bot", "content", \
+                "timestamp", "attachments", "replied_message_id"}], "next_before"}. Pass next_before \
+                as before to page further back. Needs the connector's DISCORD_BOT_TOKEN in this \
+                server's environment; counts in the bot's shared rate limits.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "channel_name": ["type": "string", "description": "channel name, e.g. general or #general"],
+                        "limit": ["type": "integer", "minimum": 1, "maximum": 100, "default": 20, "description": "at most this many messages"],
+                        "before": ["type": "string", "description": "optional: only messages older than this message id"],
+                    ],
+                    required: ["channel_name"]
+                ),
+                annotations: .init(title: "Read channel history", readOnlyHint: true, openWorldHint: true)
+            ),
+            Tool(
+                name: downloadAttachment,
+                title: "Download a file someone attached",
+                description: """
+                Download a file attached to a Discord message delivered to you (message_id and the \
+                attachments field of a read_inbox message; index 1 is its first file). With path, \
+                the file is written there and the result gives its size and SHA-256; without, the \
+                result carries the bytes as base64. At most the connector's MAX_UPLOAD_BYTES. \
+                Discord's file URLs expire: with DISCORD_BOT_TOKEN set a fresh one is asked for.
+                """,
+                inputSchema: schema(
+                    properties: [
+                        "message_id": ["type": "string", "description": "the message_id of the inbox message that listed the file"],
+                        "index": ["type": "integer", "minimum": 1, "maximum": 10, "default": 1, "description": "which file: 1 for the first"],
+                        "path": ["type": "string", "description": "optional: write the file here instead of returning base64"],
+                    ],
+                    required: ["message_id"]
+                ),
+                annotations: .init(title: "Download an attachment", readOnlyHint: true, openWorldHint: true)
+            ),
+            Tool(
                 name: listChannels,
                 title: "List Discord channels",
                 description: """
@@ -204,6 +246,8 @@ enum ToolCatalog {
         createThread: ["request_id", "name", "text"],
         updateProgress: ["request_id", "text"],
         sendFile: ["channel_name", "request_id", "filename", "path", "base64", "text"],
+        fetchMessages: ["channel_name", "limit", "before"],
+        downloadAttachment: ["message_id", "index", "path"],
         listChannels: [],
     ]
 

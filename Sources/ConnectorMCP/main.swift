@@ -18,7 +18,8 @@ if commandLine.contains("--help") || commandLine.contains("-h") {
     print("""
     \(programName): MCP server (stdio) with the Discord connector's tools for agents:
       send_discord_message(channel_name, message, rig_name?), read_inbox(agent, max?, wait_ms?),
-      reply(request_id, text), list_channels()
+      reply(request_id, text), list_channels(), ask_human, react, create_thread,
+      update_progress, send_file, fetch_messages, download_attachment
 
     Usage: \(programName) [--check]
       --check   validate the configuration, print it with secrets redacted, and exit
@@ -26,8 +27,11 @@ if commandLine.contains("--help") || commandLine.contains("-h") {
 
     Started by an MCP client (see docs/MCP.md for the .mcp.json entry). Configuration comes from
     the environment and a .env file in the working directory: MUMEGA_BUS_URL, MUMEGA_BUS_TOKEN,
-    CONNECTOR_AGENT_NAME, CHANNELS_FILE, LOG_LEVEL, and MCP_AGENT_NAME (the identity this server
-    writes as; default mcp-agent).
+    CONNECTOR_AGENT_NAME, CHANNELS_FILE, LOG_LEVEL, MCP_AGENT_NAME (the agent this server is;
+    default mcp-agent) and MCP_BUS_TOKEN (the password of that agent's Redis ACL user; unset: the
+    bus URL's credentials). The server reads only the agent's inbox and queues to its outbox
+    sos:outbox:<agent>. DISCORD_BOT_TOKEN (optional) lets fetch_messages and download_attachment
+    ask Discord directly.
     """)
     exit(0)
 }
@@ -57,6 +61,7 @@ LoggingSystem.bootstrap { label in
 let logger = Logger(label: programName)
 
 let tools = ConnectorTools(settings: settings, logger: logger)
+await tools.registerOutbox()
 let server = Server(
     name: "discord-connector",
     version: "1.0.0",

@@ -189,7 +189,7 @@ actor InboundEventHandler {
             let written = await acceptor.accept(click: click, await lookup?.value ?? .failed)
             if written == .expired {
                 await ledger.record(type: type, outcome: .expired, answeredIn: answeredIn)
-                _ = try? await callbacks.perform(.followUp(applicationID: interaction.applicationID, token: interaction.token, InteractionMessage.ephemeral(Self.expiredComponents)), retries: .attempts(2))
+                _ = try? await callbacks.perform(.followUp(applicationID: interaction.applicationID, token: interaction.token, InteractionMessage.ephemeral(InteractionIntake.expiredComponents)), retries: .attempts(2))
             } else {
                 await ledger.record(type: type, outcome: outcome, answeredIn: answeredIn)
             }
@@ -205,6 +205,4 @@ actor InboundEventHandler {
         return counted > botLoopBudget
     }
 
-    /// What a person is told who clicks a button whose set expired.
-    static let expiredComponents = "These buttons have expired: the agent is no longer waiting for an answer here."
 }

@@ -83,15 +83,13 @@ public struct InteractionEndpoint: Sendable {
         case .accepted?, .duplicate?:
             return (decision.response, .deferred)
         case .expired?:
-            return (.ephemeral(Self.expiredComponents), .expired)
+            return (.ephemeral(InteractionIntake.expiredComponents), .expired)
         case .stopped?, .failed?, nil:
             logger.error("could not write interaction \(interaction.id) to the bus in time; told the person to try again")
             return (.ephemeral("The agents cannot take requests right now; please try again in a minute."), .failed)
         }
     }
 
-    /// What a person is told who clicks a button whose set expired.
-    static let expiredComponents = "These buttons have expired: the agent is no longer waiting for an answer here."
 
     /// The bus write, bounded by `writeDeadline`; nil when it did not finish in time.
     private func bounded(_ write: @escaping @Sendable () async -> InboundAcceptor.Outcome) async -> InboundAcceptor.Outcome? {

@@ -106,7 +106,7 @@ struct PartitionPoster: Sendable {
             }
             let message = MessageCreate(
                 content: chunk,
-                nonce: ReplyNonce.make(stream: keys.replyInbox, entryID: reply.sourceEntry, chunk: index),
+                nonce: ReplyNonce.make(stream: reply.nonceStream(connectorInbox: keys.replyInbox), entryID: reply.sourceEntry, chunk: index),
                 // Only the first part is a reply, so the asker is pinged once.
                 messageReference: index == 0 ? reference : nil,
                 allowedMentions: .init(repliedUser: pingAsker && index == 0 && reference != nil),
@@ -135,7 +135,7 @@ struct PartitionPoster: Sendable {
         }
         if interaction != nil, !files.isEmpty {
             // Interaction webhooks take the text; the files follow in the channel.
-            let message = MessageCreate(content: "", nonce: ReplyNonce.make(stream: keys.replyInbox, entryID: reply.sourceEntry, chunk: chunks.count), allowedMentions: .init(repliedUser: false))
+            let message = MessageCreate(content: "", nonce: ReplyNonce.make(stream: reply.nonceStream(connectorInbox: keys.replyInbox), entryID: reply.sourceEntry, chunk: chunks.count), allowedMentions: .init(repliedUser: false))
             switch await poster.post(message, to: reply.channelID, files: files) {
             case .posted, .tokenGone: break
             case .cancelled: return .leavePending
@@ -209,7 +209,7 @@ struct PartitionPoster: Sendable {
         }
         let reference = reply.replyTo.isEmpty ? nil : MessageCreate.MessageReference(messageID: reply.replyTo, channelID: reply.channelID)
         let message = MessageCreate(
-            content: text, nonce: ReplyNonce.make(stream: keys.replyInbox, entryID: reply.sourceEntry, chunk: 0),
+            content: text, nonce: ReplyNonce.make(stream: reply.nonceStream(connectorInbox: keys.replyInbox), entryID: reply.sourceEntry, chunk: 0),
             messageReference: reference, allowedMentions: .init(repliedUser: false)
         )
         let (result, id) = await poster.create(message, to: reply.channelID)

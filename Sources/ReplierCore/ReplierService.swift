@@ -103,10 +103,41 @@ struct ReplyRoutingService: Service, CustomStringConvertible {
                 keys: parts.keys, redis: redis, channelsFile: parts.config.channelsFile, signer: CtxSigner(key: key),
                 componentSigner: ComponentIDSigner(key: key), componentTTL: parts.config.componentTTL,
                 discord: parts.discord(name: "discord-router"), partitions: parts.config.replyPartitions,
-                maxCharacters: parts.config.maxReplyCharacters, stats: parts.stats, logger: parts.logger
+                maxCharacters: parts.config.maxReplyCharacters, autoThread: parts.config.autoThread,
+                outboundPolicy: parts.config.outboundPolicy, stats: parts.stats, logger: parts.logger
             )
-            await parts.consumer(stream: parts.keys.replyInbox, name: "replier-sequencer").run { entry in await router.route(entry) }
+            // The connector's inbox, and every agent's outbox as soon as the agent is known: each
+            // stream read in order by a consumer of its own.
+            await withTaskGroup(of: Void.self) { group in
+                var reading: Set<String> = []
+                while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                    let streams = [parts.keys.replyInbox] + (await outboxes(redis: redis)).map(BusKeys.outbox)
+                    for stream in streams where !reading.contains(stream) {
+                        reading.insert(stream)
+                        if stream != parts.keys.replyInbox { parts.logger.info("reading \(stream)") }
+                        group.addTask {
+                            await parts.consumer(stream: stream, name: "replier-sequencer").run { entry in await router.route(entry, on: stream) }
+                        }
+                    }
+                    try? await Task.sleep(for: Self.outboxRefresh)
+                }
+                await group.waitForAll()
+            }
         }
+    }
+
+    /// How often the set of outboxes is looked at again (an agent's MCP server registers its own).
+    static let outboxRefresh = Duration.seconds(2)
+
+    /// The agents whose outboxes are read: those the configuration names and those registered in
+    /// `discord:outboxes`.
+    func outboxes(redis: RedisClient) async -> [String] {
+        let config = parts.config
+        var agents = Set(config.router.knownAgents).union(config.agentAvatars.keys).union((config.outboundPolicy.rules ?? [:]).keys)
+        if let registered = try? await redis.run(SMEMBERS(parts.keys.outboxAgents)) {
+            agents.formUnion(registered)
+        }
+        return agents.filter { AgentRouter.isValidAgentName($0) && $0 != config.connectorAgentName }.sorted()
     }
 }
 

@@ -17,16 +17,28 @@ struct ReplyRouter: Sendable {
     let discord: DiscordClient
     let partitions: Int
     let maxCharacters: Int
+    /// `AUTO_THREAD` and `OUTBOUND_POLICY`.
+    var autoThread: AutoThread = .off
+    var outboundPolicy: OutboundPolicy = .open
     let stats: BusStats
     let logger: Logger
 
-    func route(_ entry: StreamEntry) async -> ConsumeOutcome {
-        let record: ReplyRecord
+    /// Routes one record read from `stream`: the connector's inbox, or an agent's outbox (whose
+    /// agent is the record's `from`, whatever the record says).
+    func route(_ entry: StreamEntry, on stream: String) async -> ConsumeOutcome {
+        var record: ReplyRecord
         do {
             record = try ReplyRecord(fields: entry.fields)
         } catch {
             await stats.bump(.repliesUnreadable)
             return .deadLetter(reason: "unreadable reply record: \(error)")
+        }
+        let source = ReplySource(stream: stream, entryID: entry.id, connectorInbox: keys.replyInbox)
+        if let agent = source.agent {
+            if !record.from.isEmpty, record.from != agent {
+                logger.notice("record \(entry.id) on \(stream) says it is from '\(record.from.prefix(64))'; an outbox's records are its agent's: posting it as '\(agent)'")
+            }
+            record.from = agent
         }
         let components: AgentComponents?
         do {
@@ -46,7 +58,8 @@ struct ReplyRouter: Sendable {
         case .outbound:
             switch await outboundChannel(record) {
             case .success(let channelID):
-                routed = RoutedReply(sourceEntry: entry.id, from: record.from, channelID: channelID)
+                if let refusal = await policyRefusal(record, channelID: channelID) { return refusal.outcome }
+                routed = RoutedReply(source: source, from: record.from, channelID: channelID)
             case .failure(let outcome):
                 return outcome.outcome
             }
@@ -65,7 +78,7 @@ struct ReplyRouter: Sendable {
                 await stats.bump(.repliesExpired)
                 return .deadLetter(reason: "pending context for request \(requestID) is unknown or expired")
             }
-            routed = RoutedReply(sourceEntry: entry.id, from: record.from, channelID: context.replyChannelID)
+            routed = RoutedReply(source: source, from: record.from, channelID: context.replyChannelID)
             // A command came as an interaction, not a message: there is nothing to reply to.
             routed.replyTo = context.kind == .command ? "" : context.messageID
             routed.requestID = requestID
@@ -82,7 +95,7 @@ struct ReplyRouter: Sendable {
             }
             routed.progress = record.progress && context.interaction == nil
             var thread = context.replyThread
-            if thread.isEmpty, let name = record.thread, !name.isEmpty {
+            if thread.isEmpty, let name = threadName(record, context) {
                 switch await startThread(named: name, for: context) {
                 case .success(let id?): thread = id
                 case .success(nil): break
@@ -110,8 +123,8 @@ struct ReplyRouter: Sendable {
                 // The first reply to an interaction edits its deferred response; the ones after it
                 // are follow-ups. The first is whichever entry claims it (kept across retries).
                 guard let first = try? await RedisClient.retrying(logger: logger, what: "claiming the response of \(requestID)", { () throws(RedisError) -> Bool in
-                    try await redis.run(HSETNX(keys.pending(requestID), field: PendingContext.ReplierField.responseEntry, value: entry.id))
-                    return try await redis.run(HGET(keys.pending(requestID), field: PendingContext.ReplierField.responseEntry)) == entry.id
+                    try await redis.run(HSETNX(keys.pending(requestID), field: PendingContext.ReplierField.responseEntry, value: source.key))
+                    return try await redis.run(HGET(keys.pending(requestID), field: PendingContext.ReplierField.responseEntry)) == source.key
                 }) else { return .leavePending }
                 routed.interaction = interaction
                 routed.editsOriginal = first
@@ -137,7 +150,7 @@ struct ReplyRouter: Sendable {
             // The set is this entry: its context is written before the post can be clicked, and
             // rewritten alike if routing is retried.
             let context = ComponentContext(agent: record.from, answersRequest: routed.requestID, channelID: routed.channelID, items: components.items)
-            let key = keys.components(entry.id)
+            let key = keys.components(source.key)
             do {
                 guard try await RedisClient.retrying(logger: logger, what: "storing the components of \(entry.id)", { () throws(RedisError) in
                     _ = try await redis.pipeline([HSET(key, fields: context.streamFields).request, EXPIRE(key, seconds: componentTTL).request])
@@ -145,13 +158,13 @@ struct ReplyRouter: Sendable {
             } catch {
                 return .deadLetter(reason: "cannot store the components of \(entry.id): \(error)")
             }
-            routed.components = components.signedRows(set: entry.id, signer: componentSigner)
+            routed.components = components.signedRows(set: source.key, signer: componentSigner)
         }
         let partition = RoutedReply.partition(of: routed.channelID, count: partitions)
         do {
             let moved = try await RedisClient.retrying(logger: logger, what: "routing reply \(entry.id)") { () throws(RedisError) -> Bool in
                 try await redis.run(BusScripts.forwardToInbox.call(
-                    keys: [keys.replyInbox, keys.replyPartition(partition)],
+                    keys: [stream, keys.replyPartition(partition)],
                     arguments: [RedisBytes(BusKeys.replierGroup), RedisBytes(entry.id), ""] + routed.streamFields.flattened
                 )).int == 1
             }
@@ -165,6 +178,38 @@ struct ReplyRouter: Sendable {
 
     struct Refusal: Error {
         var outcome: ConsumeOutcome
+    }
+
+    /// The thread a record's answer should start: the one its `thread` field names, else under
+    /// `AUTO_THREAD` one named after the request, for a record that posts something.
+    func threadName(_ record: ReplyRecord, _ context: PendingContext) -> String? {
+        if let name = record.thread, !name.isEmpty { return name }
+        guard autoThread.applies(to: context.channelID), !context.topic.isEmpty, !record.update else { return nil }
+        let postsSomething = record.progress || !record.files.isEmpty || !ReplyTokens.strip(record.text).allSatisfy(\.isWhitespace)
+        return postsSomething ? context.topic : nil
+    }
+
+    /// `OUTBOUND_POLICY`: nil when `record.from` may post to `channelID` without a request, else
+    /// the dead letter saying why not.
+    private func policyRefusal(_ record: ReplyRecord, channelID: String) async -> Refusal? {
+        guard outboundPolicy.rules != nil else { return nil }
+        var name = record.channelName
+        var parent: String?
+        if let catalog = try? await RedisClient.retrying(logger: logger, what: "loading channel names", { () throws(RedisError) in
+            try await ChannelCatalog.load(redis: redis, keys: keys, pinnedFile: channelsFile)
+        }) {
+            let entry = catalog.entries.first { $0.id == channelID }
+            name = name ?? entry?.name ?? catalog.pinned.first { $0.value == channelID }?.key
+            parent = entry?.parentID
+        }
+        switch outboundPolicy.decide(agent: record.from, channelID: channelID, channelName: name, parentID: parent) {
+        case .allowed:
+            return nil
+        case .refused(let reason):
+            logger.warning("not posting record from '\(record.from)': \(reason)")
+            await stats.bump(.outboundRefused)
+            return Refusal(outcome: .deadLetter(reason: reason))
+        }
     }
 
     /// Starts the thread a `thread` field asks for, on the request's message, once per request
@@ -233,9 +278,11 @@ struct ReplyRouter: Sendable {
 
 /// A reply resolved by the router, as it travels on a partition stream.
 struct RoutedReply: Sendable, Equatable {
-    /// The entry id on the connector's inbox: the nonces derive from it, so a reply keeps its
-    /// nonces however often it is retried.
+    /// The entry id on the connector's inbox or an outbox, and that outbox (empty for the
+    /// connector's inbox): the nonces derive from both, so a reply keeps its nonces however often
+    /// it is retried, and two streams' entries with the same id never share one.
     var sourceEntry: String
+    var sourceStream = ""
     var from: String
     var channelID: String
     /// The message this answers (posted as a reply to it); empty for outbound messages.
@@ -269,9 +316,18 @@ struct RoutedReply: Sendable, Equatable {
         self.channelID = channelID
     }
 
+    init(source: ReplySource, from: String, channelID: String) {
+        self.init(sourceEntry: source.entryID, from: from, channelID: channelID)
+        sourceStream = source.agent == nil ? "" : source.stream
+    }
+
+    /// The stream whose entry this is, for its nonces.
+    func nonceStream(connectorInbox: String) -> String { sourceStream.isEmpty ? connectorInbox : sourceStream }
+
     init?(fields: StreamFields) {
         guard let source = fields["source_entry"], let channel = fields["channel_id"], let text = fields["text"] else { return nil }
         self.init(sourceEntry: source, from: fields["from"] ?? "", channelID: channel)
+        sourceStream = fields["source_stream"] ?? ""
         replyTo = fields["reply_to"] ?? ""
         requestID = fields["request_id"] ?? ""
         self.text = text
@@ -303,7 +359,7 @@ struct RoutedReply: Sendable, Equatable {
     }
 
     var fields: [(String, String)] {
-        [("source_entry", sourceEntry), ("from", from), ("channel_id", channelID), ("reply_to", replyTo), ("request_id", requestID), ("text", text)]
+        [("source_entry", sourceEntry)] + (sourceStream.isEmpty ? [] : [("source_stream", sourceStream)]) + [("from", from), ("channel_id", channelID), ("reply_to", replyTo), ("request_id", requestID), ("text", text)]
             + (interaction.map { $0.fields + [("edits_original", editsOriginal ? "1" : "0")] } ?? [])
             + (updates.isEmpty ? [] : [("updates", updates)])
             + (components.flatMap { try? JSON.encodeString($0) }.map { [("components", $0)] } ?? [])
@@ -311,11 +367,38 @@ struct RoutedReply: Sendable, Equatable {
 
     /// The partition of a channel: FNV-1a of its id, stable across processes and restarts.
     static func partition(of channelID: String, count: Int) -> Int {
+        Int(fnv1a(channelID) % UInt64(max(1, count)))
+    }
+
+    /// FNV-1a, 64 bits.
+    static func fnv1a(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in channelID.utf8 {
+        for byte in text.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
-        return Int(hash % UInt64(max(1, count)))
+        return hash
+    }
+}
+
+/// Where a record of the reply path came from: the connector's inbox or an agent's outbox.
+struct ReplySource: Sendable, Equatable {
+    var stream: String
+    var entryID: String
+    /// The outbox's agent; nil for the connector's inbox.
+    var agent: String?
+
+    init(stream: String, entryID: String, connectorInbox: String) {
+        self.stream = stream
+        self.entryID = entryID
+        agent = stream == connectorInbox ? nil : BusKeys.outboxAgent(stream)
+    }
+
+    /// A name for the record unique across streams (its component set, its claim on an
+    /// interaction's response): the entry id on the connector's inbox, else the entry id and a
+    /// short hash of the outbox (component ids must stay within Discord's 100 characters).
+    var key: String {
+        guard agent != nil else { return entryID }
+        return entryID + "." + String(RoutedReply.fnv1a(stream) & 0xffff_ffff, radix: 16)
     }
 }

@@ -10,7 +10,7 @@ import TestSupport
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct MCPServerTests {
     typealias World = DiscordSimulatorProcess.World
-    static let tools = ["ask_human", "create_thread", "list_channels", "react", "read_inbox", "reply", "send_discord_message", "send_file", "update_progress"]
+    static let tools = ["ask_human", "create_thread", "download_attachment", "fetch_messages", "list_channels", "react", "read_inbox", "reply", "send_discord_message", "send_file", "update_progress"]
     static let agentName = "mcp-test-agent"
 
     // MARK: Running the driver
@@ -158,10 +158,12 @@ struct MCPServerTests {
             #expect(opsPosts.count == 3)
             #expect(opsPosts.allSatisfy { $0.content.utf16.count <= 2000 })
             #expect(opsPosts.map(\.content).joined(separator: " ") == report["long_message"]?.stringValue)
-            // The records on the bus carry the agent's identity; nothing was dead-lettered.
-            let queued = try await stack.entries(BusKeys.inbox("discord-connector"))
+            // The records went to the agent's own outbox (the connector takes them as the agent's);
+            // nothing was dead-lettered.
+            let queued = try await stack.entries(BusKeys.outbox(Self.agentName))
             #expect(queued.count == 3)
             #expect(queued.allSatisfy { $0.fields["from"] == Self.agentName })
+            #expect(try await stack.entries(BusKeys.inbox("discord-connector")).isEmpty)
             #expect(try await stack.entries("discord:dead").isEmpty)
 
             // Bad arguments: tool errors that say what is wrong.
@@ -188,7 +190,7 @@ struct MCPServerTests {
             #expect(report["errors"]?["unknown_tool"]?["raised"] != nil, "\(report["errors"]?["unknown_tool"].debug ?? "")")
             #expect(report["errors"]?["unknown_tool"]?["text"]?.stringValue?.contains("no_such_tool") == true)
             // None of them was queued for Discord, and the server still answers.
-            #expect(try await stack.entries(BusKeys.inbox("discord-connector")).count == 3)
+            #expect(try await stack.entries(BusKeys.outbox(Self.agentName)).count == 3)
             #expect(report["tools_after_errors"].strings == Self.tools)
             #expect(report["list_channels_after_errors"]?["is_error"] == .bool(false))
         }
@@ -269,6 +271,77 @@ struct MCPServerTests {
         }
     }
 
+
+    @Test("fetch_messages pages a channel's history and download_attachment returns a delivered message's files, by bytes or to a path")
+    func historyAndAttachments() async throws {
+        try await ConnectorStack.with(label: "mcp-history", environment: ["MUMEGA_AGENT_MAP": "{\"\(World.general)\": \"\(Self.agentName)\"}"], startingServices: true) { stack in
+            for text in ["first", "second", "third"] {
+                _ = try await stack.simulator.inject(channelID: World.general, content: text)
+            }
+            let binary = Data((0..<1000).map { UInt8($0 % 256) })
+            let message = try await stack.simulator.inject(channelID: World.general, content: "two files", attachments: [
+                (filename: "all-bytes.bin", contentType: "application/octet-stream", data: binary),
+                (filename: "notes.txt", contentType: "text/plain", data: Data("notes\n".utf8)),
+            ])
+            _ = try #require(await eventually { try? await stack.entries("sos:inbox:\(Self.agentName)").first { $0.fields["message_id"] == message } })
+            let path = stack.directory + "/notes-downloaded.txt"
+            var environment = stack.environment
+            environment["PATH"] = nil
+            environment["MCP_AGENT_NAME"] = Self.agentName
+            environment["MESSAGE_ID"] = message
+            environment["DOWNLOAD_PATH"] = path
+            let report = try await drive("history", environment: environment)
+
+            let first = try #require(report["first_page"]?["json"], "\(report["first_page"].debug)")
+            let firstIDs = first["messages"]?.array?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(firstIDs.first == message, "newest first: \(report["first_page"].debug)")
+            #expect(first["messages"]?.array?.first?["attachments"]?.array?.count == 2)
+            let second = report["second_page"]?["json"]?["messages"]?.array?.compactMap { $0["content"]?.stringValue }
+            #expect(second == ["second", "first"] || second?.first == "second", "the second page goes on where the first stopped: \(report["second_page"].debug)")
+            #expect(report["unknown_channel"]?["is_error"] == .bool(true))
+
+            let download = try #require(report["download"]?["json"], "\(report["download"].debug)")
+            let bytes = try #require(download["base64"]?.stringValue.flatMap { Data(base64Encoded: $0) })
+            #expect(bytes == binary)
+            #expect(download["sha256"]?.stringValue == sha256Hex(binary))
+            #expect(report["download_to_path"]?["json"]?["size"]?.doubleValue == 6)
+            #expect(FileManager.default.contents(atPath: path) == Data("notes\n".utf8))
+            #expect(report["no_such_file"]?["text"]?.stringValue?.contains("has 2 attachment(s)") == true, "\(report["no_such_file"].debug)")
+            #expect(report["not_mine"]?["text"]?.stringValue?.contains("no message 123456789012345678") == true, "\(report["not_mine"].debug)")
+        }
+    }
+
+    @Test("under connector acl apply the MCP server is its agent: its inbox reads, another agent's is refused by Redis, and what it sends is posted under its name")
+    func ownInboxUnderACL() async throws {
+        let busToken = "connector-secret-for-acl-test"
+        try await ConnectorStack.with(label: "mcp-acl", environment: ["MUMEGA_BUS_TOKEN": busToken, "AGENT_IDENTITY": "webhook", "MUMEGA_DEFAULT_AGENT": Self.agentName]) { stack in
+            let passwords = stack.directory + "/agents.json"
+            try JSON.encode(["\(Self.agentName)": "mcp-agent-password", "loom": "loom-password"]).write(to: URL(fileURLWithPath: passwords))
+            let applied = try await runToCompletion("connector", arguments: ["acl", "apply", "--agent-passwords-file", passwords, "--admin-url", stack.redis.url], environment: stack.environment)
+            try #require(applied.code == 0, "acl apply: \(applied.output)")
+            try await stack.startServices()
+            _ = try await stack.simulator.inject(channelID: World.general, content: "for loom", mentionBot: true)
+            let message = try await stack.simulator.inject(channelID: World.general, content: "who can answer?", mentionBot: true)
+            let entry = try #require(await eventually { try? await stack.entries("sos:inbox:\(Self.agentName)").first { $0.fields["message_id"] == message } })
+
+            var environment = stack.environment
+            environment["PATH"] = nil
+            environment["MUMEGA_BUS_TOKEN"] = nil
+            environment["MCP_AGENT_NAME"] = Self.agentName
+            environment["MCP_BUS_TOKEN"] = "mcp-agent-password"
+            environment["OTHER_AGENT"] = "loom"
+            environment["REQUEST_ID"] = entry.fields["request_id"]
+            let report = try await drive("own_inbox", environment: environment)
+            #expect(report["own"]?["is_error"] == .bool(false), "\(report["own"].debug)")
+            #expect(report["own"]?["json"]?["count"]?.doubleValue ?? 0 >= 1)
+            #expect(report["other"]?["is_error"] == .bool(true))
+            #expect(report["other"]?["text"]?.stringValue?.contains("NOPERM") == true, "Redis itself refuses: \(report["other"].debug)")
+            let answer = try #require(await eventually { try? await stack.simulator.posts().first { $0.content.contains("answered under my own name") } })
+            #expect(answer.authorName == Self.agentName)
+            let sent = try #require(await eventually { try? await stack.simulator.posts().first { $0.content == "sent by me" } })
+            #expect(sent.authorName == Self.agentName)
+        }
+    }
 
     func posts(_ stack: ConnectorStack, channel: String, count: Int) async throws -> [SimulatedPost] {
         let found = try await eventually(timeout: .seconds(10)) { () -> [SimulatedPost]? in

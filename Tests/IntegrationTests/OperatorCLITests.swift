@@ -275,7 +275,7 @@ struct OperatorCLITests {
 
     // MARK: ACLs
 
-    @Test("acl apply: agents read only their own inbox and may only XADD to the connector's; the connector's user stays within its keys")
+    @Test("acl apply: agents read only their own inbox and may only XADD to their own outbox (not the shared inbox, not another's); the connector's user stays within its keys")
     func aclUsersAreEnforced() async throws {
         try await withRedis("cli-acl") { server in
             let admin = server.client
@@ -291,7 +291,7 @@ struct OperatorCLITests {
             let printed = try await connector(["acl", "print", "--agents", "alice,bob", "--agent-passwords-file", passwordsFile], env)
             #expect(printed.code == 0, "\(printed.output)")
             #expect(printed.output.contains("ACL SETUSER discord-connector reset on #"))
-            #expect(printed.output.contains("\"(%W~sos:inbox:discord-connector +xadd)\""))
+            #expect(printed.output.contains("\"(%W~sos:outbox:alice +xadd)\""))
             for secret in [busToken, "alice-secret-1", "bob-secret-2"] { #expect(!printed.output.contains(secret)) }
 
             let applied = try await connector(["acl", "apply", "--agents", "alice,bob", "--agent-passwords-file", passwordsFile], env)
@@ -321,13 +321,25 @@ struct OperatorCLITests {
             let own = try StreamEntry.fromRead(try await alice.send("XREADGROUP", "GROUP", "agent", "alice", "COUNT", "1", "STREAMS", "sos:inbox:alice", ">"))
             #expect(own.map { $0.fields["text"] } == ["for alice"])
             #expect(try await alice.send("XACK", "sos:inbox:alice", "agent", try #require(own.first?.id)).int == 1)
-            let answer = try await alice.send("XADD", "sos:inbox:discord-connector", "*", "from", "alice", "to", "discord-connector", "text", "done")
+            // Her records go to her own outbox only: the connector posts them under her name and no
+            // other, so she cannot write where her name is not the one the connector uses.
+            let answer = try await alice.send("XADD", "sos:outbox:alice", "*", "from", "alice", "to", "discord-connector", "text", "done")
             #expect(answer.string != nil)
-            #expect(await refused(["XRANGE", "sos:inbox:discord-connector", "-", "+"], by: alice))
-            #expect(await refused(["XTRIM", "sos:inbox:discord-connector", "MAXLEN", "0"], by: alice))
-            #expect(await refused(["XDEL", "sos:inbox:discord-connector", try #require(answer.string)], by: alice))
+            #expect(await refused(["XADD", "sos:inbox:discord-connector", "*", "from", "bob", "text", "spoof"], by: alice))
+            #expect(await refused(["XADD", "sos:outbox:bob", "*", "from", "bob", "text", "spoof"], by: alice))
+            #expect(await refused(["XRANGE", "sos:outbox:alice", "-", "+"], by: alice))
+            #expect(await refused(["XTRIM", "sos:outbox:alice", "MAXLEN", "0"], by: alice))
+            #expect(await refused(["XDEL", "sos:outbox:alice", try #require(answer.string)], by: alice))
             #expect(await refused(["GET", "discord:ctx-signing-key"], by: alice))
-            #expect(try await admin.send("XLEN", "sos:inbox:discord-connector").int == 1)
+            // What the MCP server needs: channel names, whether a request is open (not its fields).
+            _ = try await alice.send("HGETALL", "discord:channels")
+            _ = try await alice.send("EXISTS", "discord:pending:1b4e28ba-2fa1-41d2-883f-0016d3cca427")
+            #expect(await refused(["HGETALL", "discord:pending:1b4e28ba-2fa1-41d2-883f-0016d3cca427"], by: alice))
+            #expect(await refused(["HSET", "discord:channels", "1", "{}"], by: alice))
+            #expect(try await admin.send("XLEN", "sos:outbox:alice").int == 1)
+            #expect(try await admin.send("EXISTS", "sos:inbox:discord-connector").int == 0)
+            // The Replier reads the outboxes of the agents apply registered.
+            #expect(Set(try await admin.send("SMEMBERS", "discord:outboxes").array?.compactMap(\.string) ?? []) == ["alice", "bob"])
             // A wrong password is refused.
             let impostor = RedisClient(url: url, user: "alice", password: "bob-secret-2", name: "impostor")
             await #expect(throws: RedisError.self) { try await impostor.send("PING") }
@@ -447,7 +459,8 @@ struct OperatorCLITests {
                 return (try? StreamEntry.fromRead(reply))?.first
             }
             let requestID = try #require(request?.fields["request_id"], "\(stack.logs())")
-            try await kasra.send("XADD", "sos:inbox:discord-connector", "*", "from", "kasra", "to", "discord-connector", "text", "answered under ACLs {ack_for:\(requestID)}")
+            // Under the ACLs an agent answers on its own outbox, which only it may write to.
+            try await kasra.send("XADD", "sos:outbox:kasra", "*", "from", "kasra", "to", "discord-connector", "text", "answered under ACLs {ack_for:\(requestID)}")
             try await kasra.send("XACK", "sos:inbox:kasra", "agent", try #require(request?.id))
             let posts = await eventually { () -> [SimulatedPost]? in
                 let posts = try? await stack.simulator.posts(channelID: World.general)

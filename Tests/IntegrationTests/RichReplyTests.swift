@@ -271,4 +271,74 @@ struct RichReplyTests {
             #expect(entries.first?.fields["content"]?.hasSuffix("a person") == true)
         }
     }
+
+    @Test("AUTO_THREAD: every request in a listed channel gets its own thread, named after it, for all its answers; other channels answer in place")
+    func autoThread() async throws {
+        try await ConnectorStack.with(label: "rich-autothread", environment: ["AUTO_THREAD": "{\"\(World.general)\": 1}"]) { stack in
+            try await stack.startServices()
+            let (first, firstMessage) = try await request(stack, "please review the deploy plan\nit is in the doc")
+            let (second, secondMessage) = try await request(stack, "and the rollback plan")
+            let (elsewhere, elsewhereMessage) = try await request(stack, "a quick one", channel: World.ops)
+            try await reply(stack, [("text", "on it"), ("ack_for", first)])
+            try await reply(stack, [("text", "looks good"), ("ack_for", first)])
+            try await reply(stack, [("text", "rollback too"), ("ack_for", second)])
+            try await reply(stack, [("text", "done here"), ("ack_for", elsewhere)])
+            let onIt = try #require(await post(stack) { $0.content == "on it" })
+            let looksGood = try #require(await post(stack) { $0.content == "looks good" })
+            let rollback = try #require(await post(stack) { $0.content == "rollback too" })
+            let inPlace = try #require(await post(stack) { $0.content == "done here" })
+            // A thread started on a message has the message's id.
+            #expect(onIt.channelID == firstMessage)
+            #expect(looksGood.channelID == firstMessage)
+            #expect(rollback.channelID == secondMessage)
+            #expect(inPlace.channelID == World.ops)
+            #expect(inPlace.messageReference?.messageID == elsewhereMessage)
+            let threads = try await stack.simulator.threads()
+            #expect(threads.count == 2)
+            #expect(threads.first { $0.id == firstMessage }?.name == "please review the deploy plan")
+            #expect(threads.allSatisfy { $0.parentID == World.general })
+        }
+    }
+
+    @Test("with connector acl apply: an agent's records are posted under its own name whatever `from` says, it cannot write to the shared inbox or another's outbox, and OUTBOUND_POLICY refuses a channel it does not give")
+    func attributableUnderACL() async throws {
+        let environment = [
+            "MUMEGA_BUS_TOKEN": "connector-secret-attribution", "AGENT_IDENTITY": "webhook",
+            "OUTBOUND_POLICY": #"{"loom": ["general"], "kasra": ["*"]}"#,
+        ]
+        try await ConnectorStack.with(label: "rich-acl", environment: environment) { stack in
+            let passwords = stack.directory + "/agents.json"
+            try JSON.encode(["kasra": "kasra-password", "loom": "loom-password"]).write(to: URL(fileURLWithPath: passwords))
+            let applied = try await runToCompletion("connector", arguments: ["acl", "apply", "--agent-passwords-file", passwords, "--admin-url", stack.redis.url], environment: stack.environment)
+            try #require(applied.code == 0, "acl apply: \(applied.output)")
+            try await stack.startServices()
+            let loom = RedisClient(url: try RedisURL(parsing: stack.redis.url), user: "loom", password: "loom-password", name: "loom")
+
+            // loom claims to be kasra on its own outbox: posted as loom.
+            try await loom.run(XADD("sos:outbox:loom", fields: [("from", "kasra"), ("to", "discord-connector"), ("text", "trust me, I am kasra"), ("channel_id", World.general)]))
+            let posted = try #require(await post(stack) { $0.content == "trust me, I am kasra" })
+            #expect(posted.authorName == "loom")
+            // The shared inbox and kasra's outbox are closed to loom.
+            for stream in ["sos:inbox:discord-connector", "sos:outbox:kasra"] {
+                do {
+                    try await loom.run(XADD(stream, fields: [("from", "kasra"), ("text", "spoof"), ("channel_id", World.general)]))
+                    Issue.record("loom could write to \(stream)")
+                } catch let error as RedisError {
+                    #expect(error.message.hasPrefix("NOPERM"), "\(error)")
+                }
+            }
+            // OUTBOUND_POLICY: loom may post to #general (above), not to #ops; the record is dead-lettered with the reason.
+            try await loom.run(XADD("sos:outbox:loom", fields: [("from", "loom"), ("to", "discord-connector"), ("text", "ops, listen"), ("channel_name", "ops")]))
+            let dead = try #require(await eventually { try? await stack.entries("discord:dead").first { $0.fields["field:text"] == "ops, listen" } })
+            #expect(dead.fields["reason"]?.contains("OUTBOUND_POLICY") == true, "\(dead.fields.dictionary)")
+            // kasra may post anywhere.
+            let kasra = RedisClient(url: try RedisURL(parsing: stack.redis.url), user: "kasra", password: "kasra-password", name: "kasra")
+            try await kasra.run(XADD("sos:outbox:kasra", fields: [("to", "discord-connector"), ("text", "ops, from kasra"), ("channel_id", World.ops)]))
+            let fromKasra = try #require(await post(stack) { $0.content == "ops, from kasra" })
+            #expect(fromKasra.authorName == "kasra")
+            #expect(try await stack.simulator.posts().contains { $0.content == "ops, listen" || $0.content == "spoof" } == false)
+            let stats = try await stack.redis.client.run(HGETALL("discord:stats"))
+            #expect(stats["outbound_refused"] == "1")
+        }
+    }
 }

@@ -12,7 +12,7 @@ Environment:
   SIM_CONTROL_URL    the Discord simulator, e.g. http://127.0.0.1:PORT (scenario "full")
   MUMEGA_BUS_URL, CONNECTOR_AGENT_NAME, MCP_AGENT_NAME, ...  passed on to the server
 
-Usage: drive.py [full|unreachable|ask|members]
+Usage: drive.py [full|unreachable|ask|members|history|own_inbox]
 """
 
 import asyncio
@@ -200,6 +200,30 @@ async def members(session, report):
     report["bad_request"] = await call(session, "react", {"request_id": "1b4e28ba-2fa1-41d2-883f-0016d3cca427", "emoji": "👍"})
 
 
+async def history(session, report):
+    """fetch_messages in #general (two pages), download_attachment of MESSAGE_ID's first file."""
+    report["first_page"] = await call(session, "fetch_messages", {"channel_name": "general", "limit": 2})
+    before = (report["first_page"].get("json") or {}).get("next_before")
+    if before:
+        report["second_page"] = await call(session, "fetch_messages", {"channel_name": "general", "limit": 2, "before": before})
+    report["unknown_channel"] = await call(session, "fetch_messages", {"channel_name": "no-such-channel"})
+    message = os.environ["MESSAGE_ID"]
+    report["download"] = await call(session, "download_attachment", {"message_id": message, "index": 1})
+    report["download_to_path"] = await call(session, "download_attachment", {
+        "message_id": message, "index": 2, "path": os.environ["DOWNLOAD_PATH"],
+    })
+    report["no_such_file"] = await call(session, "download_attachment", {"message_id": message, "index": 3})
+    report["not_mine"] = await call(session, "download_attachment", {"message_id": "123456789012345678"})
+
+
+async def own_inbox(session, report):
+    """Under the agent's own ACL user: its inbox reads, another agent's is refused by Redis."""
+    report["own"] = await call(session, "read_inbox", {"agent": os.environ["MCP_AGENT_NAME"], "max": 10})
+    report["other"] = await call(session, "read_inbox", {"agent": os.environ["OTHER_AGENT"], "max": 10})
+    report["reply"] = await call(session, "reply", {"request_id": os.environ["REQUEST_ID"], "text": "answered under my own name"})
+    report["send"] = await call(session, "send_discord_message", {"channel_name": "general", "message": "sent by me"})
+
+
 async def main():
     scenario = sys.argv[1] if len(sys.argv) > 1 else "full"
     server = StdioServerParameters(command=os.environ["CONNECTOR_MCP_BIN"], args=[], env=dict(os.environ))
@@ -211,7 +235,8 @@ async def main():
             report["server_name"] = getattr(info, "name", None)
             report["protocol_version"] = getattr(initialized, "protocol_version", None) or getattr(initialized, "protocolVersion", None)
             log("initialized: %s, protocol %s" % (report["server_name"], report["protocol_version"]))
-            await {"full": full, "unreachable": unreachable, "ask": ask, "members": members}[scenario](session, report)
+            await {"full": full, "unreachable": unreachable, "ask": ask, "members": members, "history": history,
+                   "own_inbox": own_inbox}[scenario](session, report)
     print(json.dumps(report, indent=2, sort_keys=True), flush=True)
 
 

@@ -13,6 +13,24 @@ public struct BusKeys: Sendable {
     /// The connector's own inbox, where agents' replies arrive.
     public var replyInbox: String { Self.inbox(connectorAgentName) }
 
+    /// `sos:outbox:<agent>`: an agent's own stream to the connector. The records are those of the
+    /// connector's inbox, but the connector takes `from` to be the stream's agent whatever the
+    /// record says; under `connector acl apply` only that agent's Redis user may append to it, so
+    /// every post under an agent's name is that agent's.
+    public static func outbox(_ agent: String) -> String { outboxPrefix + agent }
+    public static let outboxPrefix = "sos:outbox:"
+
+    /// The agent an outbox stream belongs to; nil for any other key.
+    public static func outboxAgent(_ stream: String) -> String? {
+        guard stream.hasPrefix(outboxPrefix) else { return nil }
+        let agent = String(stream.dropFirst(outboxPrefix.count))
+        return AgentRouter.isValidAgentName(agent) ? agent : nil
+    }
+
+    /// The agents whose outboxes the Replier reads besides those the configuration names (a set,
+    /// filled by `connector acl apply` and by the MCP server at start).
+    public let outboxAgents = "discord:outboxes"
+
     /// Ingest -> Dispatcher: accepted Discord messages (`InboundMessage`).
     public let inbound = "discord:inbound"
 

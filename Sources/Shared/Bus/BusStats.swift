@@ -15,6 +15,8 @@ public enum BusCounter: String, Sendable, CaseIterable {
     case repliesRejected = "replies_rejected"
     case outboundUnknownChannel = "outbound_unknown_channel"
     case outboundAmbiguousChannel = "outbound_ambiguous_channel"
+    /// Records sent without a request to a channel `OUTBOUND_POLICY` does not give their agent.
+    case outboundRefused = "outbound_refused"
     case unansweredNotices = "unanswered_notices"
     /// Interactions (`InteractionLedger`): every one received, acknowledged after
     /// `InteractionLedger.lateAfter` (or refused by Discord as past its deadline), not answered at
@@ -36,7 +38,7 @@ public enum BusCounter: String, Sendable, CaseIterable {
         case .repliesPosted: ConnectorMetrics.replierPosted
         case .unansweredNotices: ConnectorMetrics.replierUnansweredNotices
         case .repliesUnreadable, .repliesUnroutable, .repliesExpired, .repliesTooLong, .repliesRejected,
-             .outboundUnknownChannel, .outboundAmbiguousChannel:
+             .outboundUnknownChannel, .outboundAmbiguousChannel, .outboundRefused:
             ConnectorMetrics.replierStat(rawValue)
         case .gatewayEventsUndecodable, .gatewayFramesMalformed, .botLoopDropped: nil
         // Counted by type and outcome in `connector_interactions_total` instead.

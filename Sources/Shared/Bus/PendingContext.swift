@@ -14,6 +14,9 @@ public struct PendingContext: StreamRecord {
     /// (`thread` field), and the request's status message (`progress=1`).
     public var replyThread: String = ""
     public var progressMessage: String = ""
+    /// The name a thread started for this request takes (`AUTO_THREAD`): the first line of the
+    /// message; empty for requests that cannot have a thread of their own (commands, clicks, DMs).
+    public var topic: String = ""
 
     /// The hash fields the Replier adds to a pending context (each written once, with `HSET`).
     public enum ReplierField {
@@ -58,6 +61,9 @@ public struct PendingContext: StreamRecord {
         threadID = message.threadID
         messageID = message.messageID
         authorID = message.authorID
+        if (message.kind == .mention || message.kind == .channel) && message.threadID.isEmpty && !message.guildID.isEmpty {
+            topic = AutoThread.threadName(content: message.content, author: message.authorName)
+        }
     }
 
     /// Where the reply goes: the thread when there is one, else the channel.
@@ -69,6 +75,7 @@ public struct PendingContext: StreamRecord {
             ("channel_id", channelID), ("thread_id", threadID), ("message_id", messageID),
             ("author_id", authorID),
         ] + (agent.isEmpty ? [] : [("agent", agent)])
+            + (topic.isEmpty ? [] : [("topic", topic)])
             + (interaction?.fields ?? [])
     }
 
@@ -85,6 +92,7 @@ public struct PendingContext: StreamRecord {
         agent = fields["agent"] ?? ""
         replyThread = fields[ReplierField.replyThread] ?? ""
         progressMessage = fields[ReplierField.progressMessage] ?? ""
+        topic = fields["topic"] ?? ""
         interaction = InteractionReply(fields: fields)
     }
 }

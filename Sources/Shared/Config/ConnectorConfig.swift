@@ -72,6 +72,10 @@ public struct ConnectorConfig: Sendable {
     /// channel reach an agent, so two agents cannot ping-pong forever.
     public var allowedBotAuthors: Set<String>
     public var botLoopBudget: Int
+    /// `AUTO_THREAD`: channels where every request gets a thread of its own for its answers.
+    public var autoThread: AutoThread
+    /// `OUTBOUND_POLICY`: where each agent may post without a request.
+    public var outboundPolicy: OutboundPolicy
 
     public enum AgentIdentity: String, Sendable, Equatable {
         case bot, webhook
@@ -243,6 +247,8 @@ public struct ConnectorConfig: Sendable {
         pingAsker = try flag("PING_ASKER", default: true)
         allowedBotAuthors = try Allowlist.parseIDs(value("ALLOWED_BOT_AUTHORS"), variable: "ALLOWED_BOT_AUTHORS") ?? []
         botLoopBudget = try positive("BOT_LOOP_BUDGET", default: 20, unit: "messages per minute")
+        autoThread = try AutoThread.parse(value("AUTO_THREAD"))
+        outboundPolicy = try OutboundPolicy.parse(value("OUTBOUND_POLICY"))
         let identity = value("AGENT_IDENTITY")?.lowercased() ?? "bot"
         guard let parsedIdentity = AgentIdentity(rawValue: identity) else {
             throw ConfigError(variable: "AGENT_IDENTITY", problem: "must be 'bot' or 'webhook', got '\(identity.prefix(40))'")
@@ -348,6 +354,8 @@ public struct ConnectorConfig: Sendable {
             ("AGENT_IDENTITY", agentIdentity.rawValue),
             ("ALLOWED_BOT_AUTHORS", allowedBotAuthors.isEmpty ? "(none)" : allowedBotAuthors.sorted().joined(separator: ",")),
             ("BOT_LOOP_BUDGET", String(botLoopBudget)),
+            ("AUTO_THREAD", autoThread.description),
+            ("OUTBOUND_POLICY", outboundPolicy.description),
             ("AGENT_AVATARS", agentAvatars.isEmpty ? "(none)" : agentAvatars.keys.sorted().joined(separator: ",")),
             ("TYPING_INDICATOR", typingIndicator ? "1" : "0"),
             ("TYPING_LIMIT", String(typingLimit)),

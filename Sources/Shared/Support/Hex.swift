@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// Lower-case hex of a byte sequence.
 public func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
@@ -14,6 +15,11 @@ public func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Ele
 /// Lower-case hex of the SHA-256 of a string's UTF-8 bytes (Redis ACL password hashes, say).
 public func sha256Hex(_ text: String) -> String {
     hexString(SHA256.hash(data: Array(text.utf8)))
+}
+
+/// Lower-case hex of the SHA-256 of some bytes (a downloaded file, say).
+public func sha256Hex(_ data: some DataProtocol) -> String {
+    hexString(SHA256.hash(data: data))
 }
 
 public enum Hex {

@@ -13,6 +13,9 @@ public struct InteractionIntake: Sendable {
     /// Verifies the `custom_id`s of clicks; nil: no click is the connector's.
     public let componentSigner: ComponentIDSigner?
 
+    /// What a person is told who clicks buttons whose set expired (both paths say it).
+    public static let expiredComponents = "These buttons have expired: the agent is no longer waiting for an answer here."
+
     /// Discord's interaction tokens are valid for 15 minutes.
     public static let tokenLifetime: TimeInterval = 15 * 60
 

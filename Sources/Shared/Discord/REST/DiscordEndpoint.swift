@@ -97,6 +97,20 @@ extension DiscordEndpoint {
         )
     }
 
+    /// `GET /channels/{channel.id}/messages?limit=&before=`: a page of history, newest first,
+    /// older than `before` when given.
+    public static func history(channel channelID: String, limit: Int, before: String? = nil) -> DiscordEndpoint {
+        DiscordEndpoint(
+            method: "GET", path: "/channels/\(channelID)/messages?limit=\(min(100, max(1, limit)))" + (before.map { "&before=\($0)" } ?? ""),
+            route: "GET /channels/{channel.id}/messages", major: channelID
+        )
+    }
+
+    /// `GET /channels/{channel.id}/messages/{message.id}`: one message, with fresh attachment URLs.
+    public static func message(channel channelID: String, id messageID: String) -> DiscordEndpoint {
+        DiscordEndpoint(method: "GET", path: "/channels/\(channelID)/messages/\(messageID)", route: "GET /channels/{channel.id}/messages/{message.id}", major: channelID)
+    }
+
     /// `POST /guilds/{guild.id}/channels`.
     public static func createChannel(guild guildID: String, _ body: some Encodable & Sendable) -> DiscordEndpoint {
         DiscordEndpoint(method: "POST", path: "/guilds/\(guildID)/channels", route: "POST /guilds/{guild.id}/channels", major: guildID, body: .json(body))
