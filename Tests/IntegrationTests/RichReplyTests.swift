@@ -183,6 +183,25 @@ struct RichReplyTests {
             #expect(listed.first?["size"]?.intValue == 3000)
             #expect(entry.fields["text"]?.contains("[attachment] screen.png (image/png, 3000 bytes): ") == true)
             #expect(try await download(try #require(listed.first?["url"]?.stringValue)) == screenshot)
+
+            // `connector attachment get <message_id> <n>` finds the message on the bus, asks
+            // Discord for a fresh URL and writes the bytes.
+            let messageID = try #require(entry.fields["message_id"])
+            let target = stack.directory + "/fetched.png"
+            let fetched = try await runToCompletion("connector", arguments: ["attachment", "get", messageID, "1", "-o", target, "--json"], environment: stack.environment)
+            #expect(fetched.code == 0, "\(fetched.output)")
+            #expect(FileManager.default.contents(atPath: target) == screenshot)
+            #expect(fetched.output.contains(sha256Hex(screenshot)))
+            let missing = try await runToCompletion("connector", arguments: ["attachment", "get", messageID, "2"], environment: stack.environment)
+            #expect(missing.code == 1)
+            #expect(missing.output.contains("has 1 attachment(s)"), "\(missing.output)")
+            let tooBig = try await runToCompletion("connector", arguments: ["attachment", "get", messageID, "1", "--max-bytes", "100", "-o", target + ".2"], environment: stack.environment)
+            #expect(tooBig.code == 1)
+            #expect(tooBig.output.contains("over the limit of 100"), "\(tooBig.output)")
+            #expect(!FileManager.default.fileExists(atPath: target + ".2"))
+            let unknown = try await runToCompletion("connector", arguments: ["attachment", "get", "123456789012345678"], environment: stack.environment)
+            #expect(unknown.code == 1)
+            #expect(unknown.output.contains("not in discord:inbound"), "\(unknown.output)")
         }
     }
 
