@@ -57,6 +57,8 @@ struct BenchSizes {
     var inboundMessages: Int
     var replies: Int
     var limitedReplies: Int
+    var fileReplies: Int
+    var progressRequests: Int
 
     init(quick: Bool) {
         baselineRequests = quick ? 20_000 : 100_000
@@ -64,5 +66,7 @@ struct BenchSizes {
         inboundMessages = quick ? 2_000 : 10_000
         replies = quick ? 2_000 : 10_000
         limitedReplies = quick ? 500 : 1_500
+        fileReplies = quick ? 50 : 200
+        progressRequests = quick ? 50 : 200
     }
 }

@@ -143,6 +143,88 @@ struct BenchDriver {
         return Double(replies) / (Double(last - started) / 1_000_000)
     }
 
+    struct FileResult {
+        var postsPerSecond: Double
+        var megabytesPerSecond: Double
+        var posted: Int
+        var fileBytes: Int
+    }
+
+    /// Replies that each upload one file of `bytes` bytes (multipart), limits lifted: from the first
+    /// record on the connector's inbox to the simulator receiving the last post.
+    func fileReplyThroughput(replies: Int, bytes: Int, channels: Int) async throws -> FileResult {
+        let targets = try await makeChannels(channels, paced: false)
+        let requests = try await seedRequests(replies, channels: targets)
+        let base = try await postCount()
+        let file = RedisBytes(Array((0..<bytes).map { UInt8(truncatingIfNeeded: $0 &* 31) }))
+        let started = Statistics.nowMicros()
+        var commands: [RedisRequest] = []
+        for (index, id) in requests.enumerated() {
+            var fields: StreamFields = [("from", "kasra"), ("to", "discord-connector"), ("text", "bench file \(index)"), ("ack_for", id)]
+            fields.append("file:report-\(index).bin", bytes: file)
+            commands.append(XADD("sos:inbox:discord-connector", fields: fields).request)
+            // A few at a time: each carries a whole file.
+            if commands.count == 8 {
+                _ = try await redis.pipeline(commands)
+                commands.removeAll()
+            }
+        }
+        if !commands.isEmpty { _ = try await redis.pipeline(commands) }
+        let last = try await waitForPost(index: base + replies - 1, timeout: .seconds(300))
+        let seconds = Double(last - started) / 1_000_000
+        let uploaded = try await stack.simulator.posts(afterIndex: base).filter { $0.attachments.first?.size == bytes }.count
+        return FileResult(postsPerSecond: Double(replies) / seconds, megabytesPerSecond: Double(replies * bytes) / 1_048_576 / seconds, posted: uploaded, fileBytes: bytes)
+    }
+
+    struct ProgressResult {
+        var requests: Int
+        var progressRecords: Int
+        var edits: Int
+        var editsPerSecond: Double
+        var seconds: Double
+        var statusMessages: Int
+        var deleted: Int
+    }
+
+    /// `progress=1` records in bursts: `perRequest` status records for each of `requests` requests,
+    /// then each request's answer. Coalescing makes at most one edit a second per status message,
+    /// so the edits/s is bounded by the number of requests; the result says how many edits were
+    /// made in all and whether every status message was removed by its answer.
+    func progressEdits(requests count: Int, perRequest: Int, channels: Int) async throws -> ProgressResult {
+        let targets = try await makeChannels(channels, paced: false)
+        let requests = try await seedRequests(count, channels: targets)
+        let base = try await postCount()
+        let started = Statistics.nowMicros()
+        for step in 1...perRequest {
+            var commands: [RedisRequest] = []
+            for (index, id) in requests.enumerated() {
+                commands.append(XADD("sos:inbox:discord-connector", fields: [("from", "kasra"), ("to", "discord-connector"), ("text", "status \(index) step \(step)/\(perRequest)"), ("ack_for", id), ("progress", "1")]).request)
+            }
+            _ = try await redis.pipeline(commands)
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        var finals: [RedisRequest] = []
+        for (index, id) in requests.enumerated() {
+            finals.append(XADD("sos:inbox:discord-connector", fields: [("from", "kasra"), ("to", "discord-connector"), ("text", "answer \(index)"), ("ack_for", id)]).request)
+        }
+        _ = try await redis.pipeline(finals)
+        // Every status message posted once, then every answer: 2 posts per request.
+        _ = try await waitForPost(index: base + 2 * count - 1, timeout: .seconds(120))
+        let deadline = ContinuousClock.now + .seconds(30)
+        var posts = try await stack.simulator.posts(afterIndex: base)
+        while posts.filter({ $0.content.hasPrefix("status ") && $0.deleted }).count < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            posts = try await stack.simulator.posts(afterIndex: base)
+        }
+        let status = posts.filter { $0.content.hasPrefix("status ") }
+        let edits = status.reduce(0) { $0 + $1.edits.count }
+        let seconds = Double(Statistics.nowMicros() - started) / 1_000_000
+        return ProgressResult(
+            requests: count, progressRecords: count * perRequest, edits: edits, editsPerSecond: Double(edits) / seconds,
+            seconds: seconds, statusMessages: status.count, deleted: status.filter(\.deleted).count
+        )
+    }
+
     struct LimitedResult {
         var postsPerSecond: Double
         var allowedPerSecond: Double

@@ -14,6 +14,8 @@ struct BenchReport {
     var replyRate1: Double = .nan
     var replyRate3: Double = .nan
     var limited: BenchDriver.LimitedResult?
+    var files: BenchDriver.FileResult?
+    var progress: BenchDriver.ProgressResult?
     var idleMemorySplit: [String: (anon: Double, file: Double)] = [:]
     /// CPU milliseconds per 1,000 messages, per process, during the throughput phases.
     var inboundCPU: [String: Double] = [:]
@@ -47,6 +49,13 @@ struct BenchReport {
         if let limited {
             let fraction = limited.postsPerSecond / limited.allowedPerSecond
             lines.append("| limits on (5/5 s per channel, 50/s global), 3 Repliers, 100 channels: posts/s | \(f(limited.postsPerSecond, 1)) of \(f(limited.allowedPerSecond, 0)) allowed (\(f(fraction * 100, 1))%), \(limited.posted) posts, \(limited.rateLimited) 429s | | >= 95%, zero 429s | \(pass(fraction >= 0.95 && limited.rateLimited == 0)) |")
+        }
+        if let files {
+            lines.append("| file replies, limits lifted, 1 Replier: one \(f(Double(files.fileBytes) / 1_048_576, 0)) MiB file each (multipart) | \(f(files.postsPerSecond, 1)) posts/s, \(f(files.megabytesPerSecond, 1)) MB/s (\(files.posted) uploads checked by size) | | | |")
+        }
+        if let progress {
+            let clean = progress.statusMessages == progress.requests && progress.deleted == progress.requests
+            lines.append("| progress=1, limits lifted: \(progress.requests) requests x \(progress.progressRecords / max(progress.requests, 1)) status records in bursts, then the answers | \(progress.edits) edits for \(progress.progressRecords) records (coalesced), \(f(progress.editsPerSecond, 1)) edits/s over \(f(progress.seconds, 1)) s; \(progress.statusMessages) status messages, \(progress.deleted) deleted by their answer | at most 1 edit/s per status message | one status message per request, each removed | \(pass(clean)) |")
         }
         for service in ["Ingest", "Dispatcher", "Replier"] {
             let idle = idleMemory[service]?.rss ?? .nan

@@ -50,6 +50,10 @@ do {
         report.replyRate1 = try await driver.replyThroughput(replies: sizes.replies, channels: 100)
         report.replyCPU = BenchReport.cpuPerThousand(before: cpuBeforeReplies, after: driver.cpu(), count: sizes.replies)
         report.loadMemory = driver.memory()
+        log("file replies, 1 MiB each (\(sizes.fileReplies) replies)")
+        report.files = try await driver.fileReplyThroughput(replies: sizes.fileReplies, bytes: 1_048_576, channels: 20)
+        log("progress edits (\(sizes.progressRequests) requests x 5 status records, then the answers)")
+        report.progress = try await driver.progressEdits(requests: sizes.progressRequests, perRequest: 5, channels: 50)
     }
 
     log("stack 2: three Repliers, Discord limits lifted")
