@@ -33,6 +33,19 @@ struct TextTable {
 }
 
 /// `850ms`, `4.2s`, `3m 04s`, `2h 05m`, `3d 4h`.
+/// Bytes for people: `512 B`, `3.4 KB`, `12.0 MB` (powers of 1,024).
+func formatBytes(_ bytes: Int) -> String {
+    if bytes < 1024 { return "\(bytes) B" }
+    let units = ["KB", "MB", "GB", "TB"]
+    var value = Double(bytes) / 1024
+    var unit = 0
+    while value >= 1024, unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return String(format: "%.1f", value) + " " + units[unit]
+}
+
 func formatDuration(milliseconds: Int) -> String {
     let ms = max(0, milliseconds)
     if ms < 1_000 { return "\(ms)ms" }

@@ -97,7 +97,14 @@ struct StatusReport: Encodable {
         var role: String
         var exists: Bool
         var length: Int
+        /// `MEMORY USAGE`: the bytes the stream takes in Redis.
+        var memoryBytes: Int?
         var groups: [Group]
+
+        enum CodingKeys: String, CodingKey {
+            case stream, role, exists, length, groups
+            case memoryBytes = "memory_bytes"
+        }
     }
 
     struct Heartbeat: Encodable {
@@ -137,8 +144,8 @@ struct StatusReport: Encodable {
         var names = [keys.inbound, keys.replyInbox]
         var roles = [keys.inbound: "inbound", keys.replyInbox: "connector-inbox"]
         // Every other stream of the connector (e.g. the Replier's partitions), then the agents' inboxes.
-        for (pattern, role) in [("discord:*", "connector-internal"), (BusKeys.inbox("*"), "agent-inbox")] {
-            for key in try await scanStreams(pattern, redis: redis).sorted() where !names.contains(key) && key != keys.deadLetters {
+        for (pattern, role) in [("discord:*", "connector-internal"), (BusKeys.outboxPrefix + "*", "agent-outbox"), (BusKeys.inbox("*"), "agent-inbox")] {
+            for key in try await scanKeys(pattern, type: "stream", redis: redis).sorted() where !names.contains(key) && key != keys.deadLetters {
                 names.append(key)
                 roles[key] = role
             }
@@ -182,25 +189,11 @@ struct StatusReport: Encodable {
         )
     }
 
-    /// The stream keys matching `pattern` (SCAN, so the server is never blocked).
-    private static func scanStreams(_ pattern: String, redis: RedisClient) async throws(RedisError) -> Set<String> {
-        var cursor = "0"
-        var found: Set<String> = []
-        repeat {
-            let reply = try await redis.send("SCAN", cursor, "MATCH", pattern, "COUNT", "1000", "TYPE", "stream")
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else {
-                throw RedisError(.protocolViolation, "unexpected SCAN reply \(reply)")
-            }
-            cursor = next
-            for key in parts[1].array ?? [] { if let key = key.string { found.insert(key) } }
-        } while cursor != "0"
-        return found
-    }
-
     private static func stream(_ name: String, role: String, redis: RedisClient, now: Int) async throws(RedisError) -> Stream {
         let exists = try await redis.send("EXISTS", name).int == 1
         guard exists else { return Stream(stream: name, role: role, exists: false, length: 0, groups: []) }
         let length = try await redis.send("XLEN", name).int ?? 0
+        let memory = try? await redis.run(MEMORYUSAGE(name))
         var groups: [Group] = []
         for item in try await redis.send("XINFO", "GROUPS", name).array ?? [] {
             let info = item.replyMap
@@ -238,7 +231,7 @@ struct StatusReport: Encodable {
             groups.append(group)
         }
         groups.sort { $0.name < $1.name }
-        return Stream(stream: name, role: role, exists: true, length: length, groups: groups)
+        return Stream(stream: name, role: role, exists: true, length: length, memoryBytes: memory ?? nil, groups: groups)
     }
 
     /// Slash commands and clicks, from the `interactions_*` counters (`InteractionLedger`).
@@ -254,11 +247,12 @@ struct StatusReport: Encodable {
 
     var humanReadable: String {
         var out = ["Bus \(redis)", ""]
-        var table = TextTable(["STREAM", "LENGTH", "GROUP", "CONSUMERS", "PENDING", "LAG", "OLDEST PENDING"], rightAligned: [1, 3, 4, 5])
+        var table = TextTable(["STREAM", "LENGTH", "MEMORY", "GROUP", "CONSUMERS", "PENDING", "LAG", "OLDEST PENDING"], rightAligned: [1, 2, 4, 5, 6])
         for stream in streams {
             let length = stream.exists ? String(stream.length) : "-"
+            let memory = stream.memoryBytes.map(formatBytes) ?? "-"
             if stream.groups.isEmpty {
-                table.add([stream.stream, length, stream.exists ? "(no group)" : "(missing)", "", "", "", ""])
+                table.add([stream.stream, length, memory, stream.exists ? "(no group)" : "(missing)", "", "", "", ""])
             }
             for (index, group) in stream.groups.enumerated() {
                 var oldest = "-"
@@ -272,6 +266,7 @@ struct StatusReport: Encodable {
                 table.add([
                     index == 0 ? stream.stream : "",
                     index == 0 ? length : "",
+                    index == 0 ? memory : "",
                     group.name,
                     String(group.consumers),
                     String(group.pending),

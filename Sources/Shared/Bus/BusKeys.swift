@@ -87,6 +87,10 @@ public struct BusKeys: Sendable {
     /// IDENTIFY rate-limit keys, one per `shard % max_concurrency`.
     public func identifySlot(_ bucket: Int) -> String { "discord:gateway:identify:\(bucket)" }
 
+    /// The one process at a time that trims the bus (`Janitor`), and the copies that could.
+    public let janitorLeasePrefix = "discord:janitor:lease:"
+    public let janitorMembers = "discord:janitor:members"
+
     /// Counters an operator reads with `HGETALL discord:stats`.
     public let stats = "discord:stats"
 

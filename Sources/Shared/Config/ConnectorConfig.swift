@@ -76,6 +76,12 @@ public struct ConnectorConfig: Sendable {
     public var autoThread: AutoThread
     /// `OUTBOUND_POLICY`: where each agent may post without a request.
     public var outboundPolicy: OutboundPolicy
+    /// `STREAM_RETENTION`, `ACKED_RETENTION`, `DEAD_LETTER_RETENTION` (seconds; CONTRACT section
+    /// 9) and `JANITOR_INTERVAL` (seconds between the janitor's sweeps).
+    public var streamRetention: Int
+    public var ackedRetention: Int
+    public var deadLetterRetention: Int
+    public var janitorInterval: Int
 
     public enum AgentIdentity: String, Sendable, Equatable {
         case bot, webhook
@@ -249,6 +255,10 @@ public struct ConnectorConfig: Sendable {
         botLoopBudget = try positive("BOT_LOOP_BUDGET", default: 20, unit: "messages per minute")
         autoThread = try AutoThread.parse(value("AUTO_THREAD"))
         outboundPolicy = try OutboundPolicy.parse(value("OUTBOUND_POLICY"))
+        streamRetention = try positive("STREAM_RETENTION", default: 604_800, unit: "seconds")
+        ackedRetention = try positive("ACKED_RETENTION", default: 3_600, unit: "seconds")
+        deadLetterRetention = try positive("DEAD_LETTER_RETENTION", default: 2_592_000, unit: "seconds")
+        janitorInterval = try positive("JANITOR_INTERVAL", default: 60, unit: "seconds")
         let identity = value("AGENT_IDENTITY")?.lowercased() ?? "bot"
         guard let parsedIdentity = AgentIdentity(rawValue: identity) else {
             throw ConfigError(variable: "AGENT_IDENTITY", problem: "must be 'bot' or 'webhook', got '\(identity.prefix(40))'")
@@ -356,6 +366,10 @@ public struct ConnectorConfig: Sendable {
             ("BOT_LOOP_BUDGET", String(botLoopBudget)),
             ("AUTO_THREAD", autoThread.description),
             ("OUTBOUND_POLICY", outboundPolicy.description),
+            ("STREAM_RETENTION", String(streamRetention)),
+            ("ACKED_RETENTION", String(ackedRetention)),
+            ("DEAD_LETTER_RETENTION", String(deadLetterRetention)),
+            ("JANITOR_INTERVAL", String(janitorInterval)),
             ("AGENT_AVATARS", agentAvatars.isEmpty ? "(none)" : agentAvatars.keys.sorted().joined(separator: ",")),
             ("TYPING_INDICATOR", typingIndicator ? "1" : "0"),
             ("TYPING_LIMIT", String(typingLimit)),

@@ -262,3 +262,15 @@ public struct XINFOGROUPS: RedisCommand {
         return groups
     }
 }
+
+/// `XTRIM key MINID <id>`: removes every entry with a smaller id; answers how many went.
+public struct XTRIMMINID: RedisCommand {
+    public var key: String
+    public var minID: String
+    public init(_ key: String, minID: String) {
+        self.key = key
+        self.minID = minID
+    }
+    public var request: RedisRequest { RedisRequest(["XTRIM", RedisBytes(key), "MINID", RedisBytes(minID)], keys: [key]) }
+    public func decode(_ reply: RedisValue) throws(RedisError) -> Int { try ReplyShape.integer(reply, "XTRIM") }
+}
