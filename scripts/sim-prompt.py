@@ -8,7 +8,9 @@ control API and prints what the bot posts.
 
 Usage: sim-prompt.py <simulator port> <channel id>
 """
+import base64
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -99,7 +101,8 @@ def wait_for_change(before, started, what):
 
 def main():
     bold("type a message for #general (sent as alice, mentioning the bot), /ask <text> for the slash command,")
-    bold("a line with 'buttons' in it to get Approve/Deny buttons, /click [label] to click one; Ctrl-D or Ctrl-C to stop.")
+    bold("a line with 'buttons' in it to get Approve/Deny buttons, /click [label] to click one; 'file', 'react', 'thread'")
+    bold("or 'progress' in a line for the other rich replies; /attach <path> [text] sends a file; Ctrl-D or Ctrl-C to stop.")
     while True:
         if sys.stdin.isatty():
             print("alice> ", end="", flush=True)
@@ -111,7 +114,19 @@ def main():
             continue
         before = state()
         started = time.time()
-        if line.startswith("/ask"):
+        if line.startswith("/attach"):
+            parts = line[len("/attach"):].strip().split(maxsplit=1)
+            if not parts or not os.path.isfile(parts[0]):
+                bold("say which file: /attach <path> [text]")
+                continue
+            with open(parts[0], "rb") as handle:
+                data = handle.read()
+            text = parts[1] if len(parts) > 1 else "a file for you"
+            before, started = state(), time.time()
+            call("POST", "/_sim/messages", {"channel_id": CHANNEL, "content": text, "mention_bot": True, "attachments": [
+                {"filename": os.path.basename(parts[0]), "data_base64": base64.b64encode(data).decode()}]})
+            wait_for_change(before, started, "message with a file -> Ingest -> Dispatcher -> echo agent -> Replier")
+        elif line.startswith("/ask"):
             prompt = line[len("/ask"):].strip()
             if not prompt:
                 bold("say what to ask: /ask <text>")

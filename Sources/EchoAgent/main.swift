@@ -9,6 +9,7 @@ import Shared
 // editing the clicked message (update=1) to say who chose what, which removes the buttons.
 // The words "file", "react", "thread" and "progress" show the other rich replies: the echo as
 // echo.txt, a 👍 on the message, the answer in a new thread, three status updates in place.
+// Files a person attached are named in the echo.
 //
 // Inboxes: ECHO_AGENTS (comma-separated), else MUMEGA_DEFAULT_AGENT and every mapped agent.
 await ServiceMain.run(
@@ -89,7 +90,12 @@ struct EchoAgent: Service, CustomStringConvertible {
             answer.update = true
         } else {
             let content = entry.fields["content"] ?? ""
-            answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: "echo from \(agent): \(content)\n{ack_for:\(requestID)}")
+            // Files the person attached are named back (the agent could fetch them with
+            // `connector attachment get` or the MCP tool download_attachment).
+            let files = (entry.fields["attachments"].flatMap { try? JSON.decode([DiscordMessage.Attachment].self, from: $0) } ?? [])
+                .map { "\($0.filename) (\($0.size) bytes)" }
+            let received = files.isEmpty ? "" : "\nreceived: " + files.joined(separator: ", ")
+            answer = ReplyRecord(from: agent, to: config.connectorAgentName, text: "echo from \(agent): \(content)\(received)\n{ack_for:\(requestID)}")
             let words = content.lowercased()
             if words.contains("buttons") { answer.buttons = #"["Approve","Deny"]"# }
             if words.contains("file") { answer.files = [DiscordFile(filename: "echo.txt", contentType: "text/plain; charset=utf-8", data: Data(content.utf8))] }
