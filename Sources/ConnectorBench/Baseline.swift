@@ -59,6 +59,7 @@ struct BenchSizes {
     var limitedReplies: Int
     var fileReplies: Int
     var progressRequests: Int
+    var memoryRoundTrips: Int
 
     init(quick: Bool) {
         baselineRequests = quick ? 20_000 : 100_000
@@ -68,5 +69,6 @@ struct BenchSizes {
         limitedReplies = quick ? 500 : 1_500
         fileReplies = quick ? 50 : 200
         progressRequests = quick ? 50 : 200
+        memoryRoundTrips = quick ? 500 : 2_000
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 import TestSupport
 
@@ -141,6 +142,51 @@ struct BenchDriver {
         try await sendReplies(requests)
         let last = try await waitForPost(index: base + replies - 1, timeout: .seconds(180))
         return Double(replies) / (Double(last - started) / 1_000_000)
+    }
+
+    struct MemoryResult {
+        var roundTrips: Int
+        /// Redis `used_memory` grown per round trip, with nothing trimmed.
+        var bytesKept: Double
+        /// The same once the janitor has trimmed with the retention windows passed.
+        var bytesAfterTrim: Double
+        /// `MEMORY USAGE` per round trip of each stream, before trimming.
+        var perStream: [(String, Double)]
+    }
+
+    /// Redis memory a full round trip (message in, agent's answer out) leaves behind: `count`
+    /// round trips, then one janitor sweep as if the retention windows (but not `PENDING_TTL`)
+    /// had passed.
+    func memoryPerRoundTrip(count: Int) async throws -> MemoryResult {
+        try await Task.sleep(for: .seconds(1))
+        let before = try await usedMemory()
+        _ = try await inboundThroughput(messages: count)
+        let requests = await reader.requestIDs(prefix: "load-")
+        let base = try await postCount()
+        try await sendReplies(Array(requests.prefix(count)))
+        _ = try await waitForPost(index: base + count - 1, timeout: .seconds(120))
+        try await Task.sleep(for: .seconds(2))
+        let kept = try await usedMemory() - before
+        var perStream: [(String, Double)] = []
+        let keys = BusKeys(connectorAgentName: "discord-connector")
+        for stream in [keys.inbound, BusKeys.inbox("kasra"), keys.replyInbox] {
+            perStream.append((stream, Double(try await redis.run(MEMORYUSAGE(stream)) ?? 0) / Double(count)))
+        }
+        var partitions = 0
+        for partition in 0..<8 { partitions += try await redis.run(MEMORYUSAGE(keys.replyPartition(partition))) ?? 0 }
+        perStream.append(("discord:replies:*", Double(partitions) / Double(count)))
+        // The janitor, as it runs once ACKED_RETENTION and STREAM_RETENTION (here 1 s) have passed.
+        let config = try ConnectorConfig(environment: ["MUMEGA_BUS_URL": stack.redis.url, "ACKED_RETENTION": "1", "STREAM_RETENTION": "1"])
+        _ = try await Janitor(config: config, logger: Logger(label: "bench-janitor")).sweep(redis: redis)
+        try await Task.sleep(for: .milliseconds(500))
+        let after = try await usedMemory() - before
+        return MemoryResult(roundTrips: count, bytesKept: Double(kept) / Double(count), bytesAfterTrim: Double(after) / Double(count), perStream: perStream)
+    }
+
+    private func usedMemory() async throws -> Int {
+        let info = try await redis.send("INFO", "memory").string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }
+        return Int(line?.dropFirst("used_memory:".count) ?? "") ?? 0
     }
 
     struct FileResult {

@@ -16,6 +16,7 @@ struct BenchReport {
     var limited: BenchDriver.LimitedResult?
     var files: BenchDriver.FileResult?
     var progress: BenchDriver.ProgressResult?
+    var memory: BenchDriver.MemoryResult?
     var idleMemorySplit: [String: (anon: Double, file: Double)] = [:]
     /// CPU milliseconds per 1,000 messages, per process, during the throughput phases.
     var inboundCPU: [String: Double] = [:]
@@ -56,6 +57,10 @@ struct BenchReport {
         if let progress {
             let clean = progress.statusMessages == progress.requests && progress.deleted == progress.requests
             lines.append("| progress=1, limits lifted: \(progress.requests) requests x \(progress.progressRecords / max(progress.requests, 1)) status records in bursts, then the answers | \(progress.edits) edits for \(progress.progressRecords) records (coalesced), \(f(progress.editsPerSecond, 1)) edits/s over \(f(progress.seconds, 1)) s; \(progress.statusMessages) status messages, \(progress.deleted) deleted by their answer | at most 1 edit/s per status message | one status message per request, each removed | \(pass(clean)) |")
+        }
+        if let memory {
+            let streams = memory.perStream.map { "\($0.0) \(f($0.1, 0)) B" }.joined(separator: ", ")
+            lines.append("| Redis memory per round trip (\(memory.roundTrips) round trips; `used_memory` growth) | \(f(memory.bytesKept, 0)) B kept before trimming (\(streams)); \(f(memory.bytesAfterTrim, 0)) B once the janitor trimmed (what stays until `PENDING_TTL`: pending context, markers) | before retention: about 2,500 B kept forever | bounded by the retention windows | \(pass(memory.bytesAfterTrim < memory.bytesKept / 2)) |")
         }
         for service in ["Ingest", "Dispatcher", "Replier"] {
             let idle = idleMemory[service]?.rss ?? .nan

@@ -56,6 +56,12 @@ do {
         report.progress = try await driver.progressEdits(requests: sizes.progressRequests, perRequest: 5, channels: 50)
     }
 
+    log("stack 4: Redis memory per round trip (\(sizes.memoryRoundTrips) round trips)")
+    try await ConnectorStack.with(label: "bench-memory", environment: lifted, simulatorArguments: liftedSimulator, startingServices: true) { stack in
+        let driver = try await BenchDriver(stack: stack)
+        report.memory = try await driver.memoryPerRoundTrip(count: sizes.memoryRoundTrips)
+    }
+
     log("stack 2: three Repliers, Discord limits lifted")
     try await ConnectorStack.with(label: "bench-3", environment: lifted, simulatorArguments: liftedSimulator) { stack in
         try stack.start("Ingest")
