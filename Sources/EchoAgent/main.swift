@@ -33,7 +33,7 @@ struct EchoAgent: Service, CustomStringConvertible {
     private func answerUntilCancelled() async {
         let redis = RedisClient(config: config, name: "echo-redis")
         let inboxes = names.map(BusKeys.inbox)
-        let group = "echo-agent"
+        let group = BusKeys.echoGroup
         logger.info("echo agent answering \(inboxes.joined(separator: ", "))")
 
         var groupsReady = false

@@ -38,7 +38,7 @@ struct FaultInjectionTests {
             let agentReady = await eventually(timeout: .seconds(15)) { () -> Bool? in
                 for agent in ["kasra", "builder"] {
                     let groups = (try? await stack.redis.client.run(XINFOGROUPS(BusKeys.inbox(agent)))) ?? []
-                    if !groups.contains(where: { $0.name == "echo-agent" }) { return nil }
+                    if !groups.contains(where: { $0.name == BusKeys.echoGroup }) { return nil }
                 }
                 return true
             }

@@ -115,7 +115,7 @@ public struct BusKeys: Sendable {
     public var rateLimit: RateLimitKeys { RateLimitKeys() }
 
     /// The Echo agent's consumer group (`make run`'s stand-in agent).
-    public static let echoGroup = "echo"
+    public static let echoGroup = "echo-agent"
 
     public static let dispatcherGroup = "dispatcher"
     public static let replierGroup = "replier"

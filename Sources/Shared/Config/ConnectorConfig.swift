@@ -82,6 +82,9 @@ public struct ConnectorConfig: Sendable {
     public var ackedRetention: Int
     public var deadLetterRetention: Int
     public var janitorInterval: Int
+    /// `BUS_MIN_REPLICAS`: replicas that must have a write before the step that depends on it
+    /// goes ahead (`WAIT`), so a Sentinel failover loses no accepted message.
+    public var busMinReplicas: Int
 
     public enum AgentIdentity: String, Sendable, Equatable {
         case bot, webhook
@@ -259,6 +262,14 @@ public struct ConnectorConfig: Sendable {
         ackedRetention = try positive("ACKED_RETENTION", default: 3_600, unit: "seconds")
         deadLetterRetention = try positive("DEAD_LETTER_RETENTION", default: 2_592_000, unit: "seconds")
         janitorInterval = try positive("JANITOR_INTERVAL", default: 60, unit: "seconds")
+        if let raw = value("BUS_MIN_REPLICAS") {
+            guard let number = Int(raw), (0...16).contains(number) else {
+                throw ConfigError(variable: "BUS_MIN_REPLICAS", problem: "expected a whole number of replicas from 0 to 16, got '\(raw.prefix(20))'")
+            }
+            busMinReplicas = number
+        } else {
+            busMinReplicas = 0
+        }
         let identity = value("AGENT_IDENTITY")?.lowercased() ?? "bot"
         guard let parsedIdentity = AgentIdentity(rawValue: identity) else {
             throw ConfigError(variable: "AGENT_IDENTITY", problem: "must be 'bot' or 'webhook', got '\(identity.prefix(40))'")
@@ -370,6 +381,7 @@ public struct ConnectorConfig: Sendable {
             ("ACKED_RETENTION", String(ackedRetention)),
             ("DEAD_LETTER_RETENTION", String(deadLetterRetention)),
             ("JANITOR_INTERVAL", String(janitorInterval)),
+            ("BUS_MIN_REPLICAS", String(busMinReplicas)),
             ("AGENT_AVATARS", agentAvatars.isEmpty ? "(none)" : agentAvatars.keys.sorted().joined(separator: ",")),
             ("TYPING_INDICATOR", typingIndicator ? "1" : "0"),
             ("TYPING_LIMIT", String(typingLimit)),

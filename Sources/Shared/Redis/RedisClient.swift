@@ -12,23 +12,48 @@ public actor RedisClient {
     private let timeout: Duration
     private var connection: RedisConnection?
     private let executor: ThreadExecutor
+    /// `BUS_MIN_REPLICAS`: a write counts as done only once this many replicas have it (`WAIT`).
+    private let minReplicas: Int
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// - Parameters:
     ///   - user, password: the ACL credentials used when the URL carries none (`MUMEGA_BUS_TOKEN`).
     ///   - timeout: socket timeout; must exceed the longest `BLOCK` used with this client.
-    public init(url: RedisURL, user: String? = nil, password: String? = nil, timeout: Duration = .seconds(5), name: String = "redis") {
+    ///   - minReplicas: `BUS_MIN_REPLICAS`: after each write, `WAIT` until this many replicas
+    ///     have it, or fail the command as an outage (it is retried, and the bus writes are
+    ///     idempotent), so a step that depends on the write goes ahead only once a failover
+    ///     cannot lose it.
+    public init(url: RedisURL, user: String? = nil, password: String? = nil, timeout: Duration = .seconds(5), name: String = "redis", minReplicas: Int = 0) {
         self.url = url
         self.defaultUser = user
         self.defaultPassword = password
         self.timeout = timeout
         self.executor = ThreadExecutor(name: name)
+        self.minReplicas = minReplicas
     }
 
     /// The client for a service, with the connector's bus credentials from the configuration.
     public init(config: ConnectorConfig, name: String = "redis") {
-        self.init(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(5), name: name)
+        self.init(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(5), name: name, minReplicas: config.busMinReplicas)
+    }
+
+    /// The commands whose effect a failover could lose: the bus's data writes and the scripts.
+    static let durableWrites: Set<String> = ["XADD", "XACK", "HSET", "HSETNX", "HDEL", "EVALSHA", "EVAL", "SET", "DEL", "XTRIM", "ZADD", "ZREM", "SADD"]
+
+    /// Replies that mean "this is not (or not yet) the primary": the connection is dropped and
+    /// the command fails as an outage, so the next attempt finds the primary anew.
+    static func isFailoverReply(_ message: String) -> Bool {
+        ["READONLY", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"].contains { message.hasPrefix($0) }
+    }
+
+    /// `WAIT` for `minReplicas` after a write.
+    private func awaitReplicas(after name: String) throws(RedisError) {
+        guard minReplicas > 0, Self.durableWrites.contains(name.uppercased()) else { return }
+        let acknowledged = try withConnection { connection throws(RedisError) in try connection.command(["WAIT", RedisBytes(minReplicas), "1000"]) }
+        guard let count = acknowledged.int, count >= minReplicas else {
+            throw RedisError(.connection, "the write (\(name)) reached \(acknowledged.int ?? 0) of BUS_MIN_REPLICAS=\(minReplicas) replicas within 1 s; retrying")
+        }
     }
 
     deinit { executor.stop() }
@@ -52,7 +77,15 @@ public actor RedisClient {
 
     /// Runs several commands in one round trip; error replies stay in the result, in place.
     public func pipeline(_ requests: [RedisRequest]) throws(RedisError) -> [RedisValue] {
-        try withConnection { connection throws(RedisError) in try connection.pipeline(requests.map(\.arguments)) }
+        let replies = try withConnection { connection throws(RedisError) in try connection.pipeline(requests.map(\.arguments)) }
+        for reply in replies {
+            if case .error(let message) = reply, Self.isFailoverReply(message) {
+                connection = nil
+                throw RedisError(.connection, "\(message) (a failover is under way)")
+            }
+        }
+        if let write = requests.first(where: { Self.durableWrites.contains($0.name.uppercased()) }) { try awaitReplicas(after: write.name) }
+        return replies
     }
 
     /// Runs a Lua script (see `LuaScript.call`).
@@ -79,8 +112,13 @@ public actor RedisClient {
                 connection = nil
                 throw RedisError(.configuration, "\(message) (\(request.name)): \(RedisError.credentialsHint)")
             }
+            if Self.isFailoverReply(message) {
+                connection = nil
+                throw RedisError(.connection, "\(message) (\(request.name); a failover is under way)")
+            }
             throw RedisError(.server, message)
         }
+        try awaitReplicas(after: request.name)
         return reply
     }
 

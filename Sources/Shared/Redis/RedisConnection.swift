@@ -9,15 +9,23 @@ import Foundation
 final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
 
-    /// Connects, authenticates and selects the database.
+    /// Connects, authenticates and selects the database. Through Sentinel, it asks the sentinels
+    /// for the current primary, connects there, and checks with `ROLE` that it is the primary
+    /// (a failover may be under way): every new connection finds the primary anew.
     /// - Parameter timeout: socket timeout; keep it above the longest `BLOCK` used on this connection.
-    init(url: RedisURL, defaultUser: String?, defaultPassword: String?, timeout: Duration) throws(RedisError) {
+    init(url given: RedisURL, defaultUser: String?, defaultPassword: String?, timeout: Duration) throws(RedisError) {
+        var url = given
+        if case .sentinel(let nodes, let master) = given.endpoint {
+            let primary = try Self.primary(of: master, asking: nodes, timeout: timeout)
+            url = RedisURL(endpoint: .tcp(host: primary.host, port: primary.port), username: given.username, password: given.password)
+        }
         let tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         let connectTimeout = timeout < .seconds(2) ? tv : timeval(tv_sec: 2, tv_usec: 0)
         let created: UnsafeMutablePointer<redisContext>?
         switch url.endpoint {
         case .tcp(let host, let port): created = redisConnectWithTimeout(host, Int32(port), connectTimeout)
         case .unix(let path): created = redisConnectUnixWithTimeout(path, connectTimeout)
+        case .sentinel: created = nil
         }
         guard let created else { throw RedisError(.connection, "cannot allocate a hiredis context") }
         if created.pointee.err != 0 {
@@ -40,6 +48,32 @@ final class RedisConnection {
         if url.database != 0, case .error(let message) = try command(["SELECT", RedisBytes(url.database)]) {
             throw RedisError(.configuration, "SELECT \(url.database) failed (\(message)): check the database number in MUMEGA_BUS_URL")
         }
+        if case .sentinel(_, let master) = given.endpoint {
+            // The sentinels may still name a primary that is gone or was demoted.
+            let role = try command(["ROLE"]).array?.first?.string
+            guard role == "master" else {
+                throw RedisError(.connection, "\(url) is not the primary of '\(master)' (ROLE says \(role ?? "nothing")); a failover is under way")
+            }
+        }
+    }
+
+    /// The primary of `master` as the first sentinel that answers names it.
+    static func primary(of master: String, asking sentinels: [RedisURL.HostPort], timeout: Duration) throws(RedisError) -> RedisURL.HostPort {
+        var problems: [String] = []
+        for sentinel in sentinels {
+            do {
+                let connection = try RedisConnection(url: RedisURL(endpoint: .tcp(host: sentinel.host, port: sentinel.port)), defaultUser: nil, defaultPassword: nil, timeout: min(timeout, .seconds(1)))
+                let reply = try connection.command(["SENTINEL", "get-master-addr-by-name", RedisBytes(master)])
+                guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].string.flatMap({ Int($0) }) else {
+                    problems.append("\(sentinel): \(reply.isNull ? "does not know '\(master)'" : "answered \(reply)")")
+                    continue
+                }
+                return RedisURL.HostPort(host: host, port: port)
+            } catch {
+                problems.append("\(sentinel): \(error.message)")
+            }
+        }
+        throw RedisError(.connection, "no sentinel named the primary of '\(master)' (\(problems.joined(separator: "; ")))")
     }
 
     deinit { redisFree(context) }

@@ -1,10 +1,24 @@
 import Foundation
 
-/// Where the bus lives: `redis://[user:pass@]host:port[/db]` or `unix:///path/to.sock`.
+/// Where the bus lives: `redis://[user:pass@]host:port[/db]`, `unix:///path/to.sock`, or
+/// `redis+sentinel://[user:pass@]host:port[,host:port...]/<master-name>` (CONTRACT section 9: the
+/// sentinels name the current primary; the credentials are the data nodes').
 public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     public enum Endpoint: Sendable, Equatable {
         case tcp(host: String, port: Int)
         case unix(path: String)
+        /// Redis Sentinel: ask these sentinels for the primary of `master`.
+        case sentinel(nodes: [HostPort], master: String)
+    }
+
+    public struct HostPort: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+        public var description: String { "\(host):\(port)" }
     }
 
     public var endpoint: Endpoint
@@ -30,10 +44,12 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
             self.init(endpoint: .unix(path: path))
             return
         }
-        guard text.hasPrefix("redis://") else {
-            throw ParseError(description: "expected redis://[user:pass@]host:port[/db] or unix:///path (rediss:// TLS is not supported by hiredis 0.14)")
+        let sentinelScheme = "redis+sentinel://"
+        let isSentinel = text.hasPrefix(sentinelScheme)
+        guard text.hasPrefix("redis://") || isSentinel else {
+            throw ParseError(description: "expected redis://[user:pass@]host:port[/db], redis+sentinel://host:port[,host:port...]/master or unix:///path (rediss:// TLS is not supported by hiredis 0.14)")
         }
-        var rest = Substring(text.dropFirst("redis://".count))
+        var rest = Substring(text.dropFirst(isSentinel ? sentinelScheme.count : "redis://".count))
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -46,6 +62,29 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
             } else {
                 password = String(credentials).removingPercentEncoding()
             }
+        }
+        if isSentinel {
+            guard let slash = rest.firstIndex(of: "/") else {
+                throw ParseError(description: "redis+sentinel:// needs the master's name: redis+sentinel://host:port[,host:port...]/<master-name>")
+            }
+            let master = String(rest[rest.index(after: slash)...])
+            guard !master.isEmpty, !master.contains("/"), master.allSatisfy({ !$0.isWhitespace }) else {
+                throw ParseError(description: "redis+sentinel:// needs the master's name after the hosts, e.g. /mymaster")
+            }
+            var nodes: [HostPort] = []
+            for part in rest[..<slash].split(separator: ",") {
+                guard let colon = part.lastIndex(of: ":") else {
+                    nodes.append(HostPort(host: String(part), port: 26379))
+                    continue
+                }
+                guard let port = Int(part[part.index(after: colon)...]), (1...65535).contains(port), colon != part.startIndex else {
+                    throw ParseError(description: "a sentinel's address is not host:port with a port from 1 to 65535")
+                }
+                nodes.append(HostPort(host: String(part[..<colon]), port: port))
+            }
+            guard !nodes.isEmpty else { throw ParseError(description: "redis+sentinel:// needs at least one sentinel host:port") }
+            self.init(endpoint: .sentinel(nodes: nodes, master: master), username: username, password: password)
+            return
         }
         var database = 0
         if let slash = rest.firstIndex(of: "/") {
@@ -75,13 +114,15 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         switch endpoint {
         case .tcp(let host, let port): return "redis://\(host):\(port)" + (database == 0 ? "" : "/\(database)")
         case .unix(let path): return "unix://\(path)"
+        case .sentinel(let nodes, let master): return "redis+sentinel://\(nodes.map(\.description).joined(separator: ","))/\(master)"
         }
     }
 
     public var redactedDescription: String {
         guard password != nil || username != nil else { return description }
-        let prefix = "redis://\(username ?? ""):\(redacted(password))@"
-        return description.replacingOccurrences(of: "redis://", with: prefix)
+        let scheme = description.hasPrefix("redis+sentinel://") ? "redis+sentinel://" : "redis://"
+        let prefix = "\(scheme)\(username ?? ""):\(redacted(password))@"
+        return description.replacingOccurrences(of: scheme, with: prefix)
     }
 }
 
