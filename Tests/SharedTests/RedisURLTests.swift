@@ -18,9 +18,31 @@ struct RedisURLTests {
         ("redis://user:p@ss:word@bus:65535",
          RedisURL(endpoint: .tcp(host: "bus", port: 65535), username: "user", password: "p@ss:word")),
         ("unix:///run/redis/redis.sock", RedisURL(endpoint: .unix(path: "/run/redis/redis.sock"))),
+        ("redis+sentinel://s1:26379,s2:26380,s3/mymaster",
+         RedisURL(endpoint: .sentinel(nodes: [.init(host: "s1", port: 26379), .init(host: "s2", port: 26380), .init(host: "s3", port: 26379)], master: "mymaster"))),
+        ("redis+sentinel://connector:s3cret@10.0.0.1:26379/bus-primary",
+         RedisURL(endpoint: .sentinel(nodes: [.init(host: "10.0.0.1", port: 26379)], master: "bus-primary"), username: "connector", password: "s3cret")),
     ])
     func parses(text: String, expected: RedisURL) throws {
         #expect(try RedisURL(parsing: text) == expected)
+    }
+
+    @Test("a sentinel URL prints without its password", arguments: [
+        ("redis+sentinel://u:secret-pw@s1:26379,s2:26379/mymaster", "redis+sentinel://s1:26379,s2:26379/mymaster", "redis+sentinel://u:****t-pw@s1:26379,s2:26379/mymaster"),
+    ])
+    func sentinelDescription(text: String, plain: String, redactedForm: String) throws {
+        let url = try RedisURL(parsing: text)
+        #expect(url.description == plain)
+        #expect(!url.redactedDescription.contains("secret"))
+        #expect(url.redactedDescription.hasPrefix("redis+sentinel://u:"))
+    }
+
+    @Test("rejects sentinel URLs without a master or with bad addresses", arguments: [
+        "redis+sentinel://s1:26379", "redis+sentinel://s1:26379/", "redis+sentinel://s1:0/m", "redis+sentinel://s1:x/m",
+        "redis+sentinel:///m", "redis+sentinel://s1:26379/a/b",
+    ])
+    func rejectsSentinel(text: String) {
+        #expect(throws: RedisURL.ParseError.self) { try RedisURL(parsing: text) }
     }
 
     @Test("rejects bad schemes, ports, databases and hosts", arguments: [

@@ -81,3 +81,31 @@ struct RetentionPlanTests {
         }
     }
 }
+
+@Suite("BUS_MIN_REPLICAS")
+struct BusMinReplicasTests {
+    @Test("defaults to 0; takes 0 to 16; refuses the rest naming the variable")
+    func parses() throws {
+        #expect(try ConnectorConfig(environment: [:]).busMinReplicas == 0)
+        #expect(try ConnectorConfig(environment: ["BUS_MIN_REPLICAS": "2"]).busMinReplicas == 2)
+        for bad in ["-1", "17", "one"] {
+            do {
+                _ = try ConnectorConfig(environment: ["BUS_MIN_REPLICAS": bad])
+                Issue.record("accepted \(bad)")
+            } catch {
+                #expect(error.variable == "BUS_MIN_REPLICAS")
+            }
+        }
+    }
+
+    @Test("failover replies are told from other errors", arguments: [
+        ("READONLY You can't write against a read only replica.", true),
+        ("LOADING Redis is loading the dataset in memory", true),
+        ("MASTERDOWN Link with MASTER is down", true),
+        ("WRONGTYPE Operation against a key holding the wrong kind of value", false),
+        ("NOPERM this user has no permissions", false),
+    ])
+    func failoverReplies(message: String, failover: Bool) {
+        #expect(RedisClient.isFailoverReply(message) == failover)
+    }
+}
