@@ -162,6 +162,14 @@ public struct ConnectorConfig: Sendable {
             default: throw ConfigError(variable: name, problem: "expected 1 or 0 (or true/false), got '\(raw)'")
             }
         }
+        /// A whole number within `range`, or nil when unset; `expected` says what is wanted.
+        func number(_ name: String, in range: ClosedRange<Int>, expected: String) throws(ConfigError) -> Int? {
+            guard let raw = value(name) else { return nil }
+            guard let number = Int(raw), range.contains(number) else {
+                throw ConfigError(variable: name, problem: "expected \(expected), got '\(raw.prefix(40))'")
+            }
+            return number
+        }
         func positive(_ name: String, default defaultValue: Int, unit: String) throws(ConfigError) -> Int {
             guard let raw = value(name) else { return defaultValue }
             guard let number = Int(raw), number > 0 else {
@@ -216,14 +224,7 @@ public struct ConnectorConfig: Sendable {
             throw ConfigError(variable: "LOG_FORMAT", problem: "expected text or json, got '\(format)'")
         }
         self.logFormat = logFormat
-        if let raw = value("METRICS_PORT") {
-            guard let port = Int(raw), (0...65_535).contains(port) else {
-                throw ConfigError(variable: "METRICS_PORT", problem: "expected a TCP port number 0-65535 (0 picks a free port; leave it unset for no HTTP endpoint), got '\(raw)'")
-            }
-            metricsPort = port
-        } else {
-            metricsPort = nil
-        }
+        metricsPort = try number("METRICS_PORT", in: 0...65_535, expected: "a TCP port number 0-65535 (0 picks a free port; leave it unset for no HTTP endpoint)")
         metricsHost = value("METRICS_HOST") ?? "0.0.0.0"
         guard !metricsHost.contains(where: { $0.isWhitespace || $0 == "/" }) else {
             throw ConfigError(variable: "METRICS_HOST", problem: "expected an IP address or host name to bind, got '\(metricsHost)'")
@@ -262,14 +263,7 @@ public struct ConnectorConfig: Sendable {
         ackedRetention = try positive("ACKED_RETENTION", default: 3_600, unit: "seconds")
         deadLetterRetention = try positive("DEAD_LETTER_RETENTION", default: 2_592_000, unit: "seconds")
         janitorInterval = try positive("JANITOR_INTERVAL", default: 60, unit: "seconds")
-        if let raw = value("BUS_MIN_REPLICAS") {
-            guard let number = Int(raw), (0...16).contains(number) else {
-                throw ConfigError(variable: "BUS_MIN_REPLICAS", problem: "expected a whole number of replicas from 0 to 16, got '\(raw.prefix(20))'")
-            }
-            busMinReplicas = number
-        } else {
-            busMinReplicas = 0
-        }
+        busMinReplicas = try number("BUS_MIN_REPLICAS", in: 0...16, expected: "a whole number of replicas from 0 to 16") ?? 0
         let identity = value("AGENT_IDENTITY")?.lowercased() ?? "bot"
         guard let parsedIdentity = AgentIdentity(rawValue: identity) else {
             throw ConfigError(variable: "AGENT_IDENTITY", problem: "must be 'bot' or 'webhook', got '\(identity.prefix(40))'")
@@ -298,14 +292,7 @@ public struct ConnectorConfig: Sendable {
         self.inboundMode = inboundMode
         replyPartitions = try positive("REPLY_PARTITIONS", default: 8, unit: "partitions")
         globalRateLimit = try positive("DISCORD_GLOBAL_RATE_LIMIT", default: 50, unit: "requests per second")
-        if let raw = value("INTERACTIONS_PORT") {
-            guard let port = Int(raw), (0...65_535).contains(port) else {
-                throw ConfigError(variable: "INTERACTIONS_PORT", problem: "expected a TCP port number 0-65535 (0 picks a free one), got '\(raw)'")
-            }
-            interactionsPort = port
-        } else {
-            interactionsPort = nil
-        }
+        interactionsPort = try number("INTERACTIONS_PORT", in: 0...65_535, expected: "a TCP port number 0-65535 (0 picks a free one)")
         interactionsHost = value("INTERACTIONS_HOST") ?? "0.0.0.0"
         discordPublicKey = value("DISCORD_PUBLIC_KEY")
         if let key = discordPublicKey { _ = try InteractionSignature(publicKeyHex: key) }
