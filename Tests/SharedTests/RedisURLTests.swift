@@ -39,7 +39,7 @@ struct RedisURLTests {
 
     @Test("rejects sentinel URLs without a master or with bad addresses", arguments: [
         "redis+sentinel://s1:26379", "redis+sentinel://s1:26379/", "redis+sentinel://s1:0/m", "redis+sentinel://s1:x/m",
-        "redis+sentinel:///m", "redis+sentinel://s1:26379/a/b",
+        "redis+sentinel:///m", "redis+sentinel://s1:26379/a/b", "redis+cluster://n1:6379,n2:6379",
     ])
     func rejectsSentinel(text: String) {
         #expect(throws: RedisURL.ParseError.self) { try RedisURL(parsing: text) }

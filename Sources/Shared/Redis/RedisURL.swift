@@ -44,6 +44,9 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
             self.init(endpoint: .unix(path: path))
             return
         }
+        if text.hasPrefix("redis+cluster://") {
+            throw ParseError(description: "Redis Cluster (redis+cluster://) is not supported yet; use redis:// or redis+sentinel://")
+        }
         let sentinelScheme = "redis+sentinel://"
         let isSentinel = text.hasPrefix(sentinelScheme)
         guard text.hasPrefix("redis://") || isSentinel else {
