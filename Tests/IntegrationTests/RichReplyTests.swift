@@ -65,6 +65,23 @@ struct RichReplyTests {
         }
     }
 
+    @Test("an 11 MiB file with the default MAX_UPLOAD_BYTES (10 MiB): the text is posted naming the file, the record is dead-lettered with its bytes")
+    func elevenMebibytes() async throws {
+        try await ConnectorStack.with(label: "rich-11mib") { stack in
+            try await stack.startServices()
+            let (requestID, _) = try await request(stack, "the big export please")
+            let size = 11 * 1024 * 1024
+            var fields: StreamFields = [("text", "the export"), ("ack_for", requestID)]
+            fields.append("file:export.bin", bytes: RedisBytes(Array(repeating: 0x5a, count: size)))
+            try await reply(stack, fields)
+            let kept = try #require(await post(stack) { $0.content.hasPrefix("the export") })
+            #expect(kept.attachments.isEmpty)
+            #expect(kept.content.contains("export.bin, \(size) bytes, is not attached"), "\(kept.content)")
+            let dead = await eventually { try? await stack.entries("discord:dead").first { $0.fields["reason"]?.contains("MAX_UPLOAD_BYTES") == true } }
+            #expect(dead?.fields.bytes("field:file:export.bin")?.count == size, "the dead letter keeps the file")
+        }
+    }
+
     @Test("Discord refusing a file as too large (413, 40005) still posts the text with the file named, and dead-letters the record")
     func discordRefusesTheFile() async throws {
         try await ConnectorStack.with(label: "rich-413", simulatorArguments: ["--max-upload-bytes", "1000"]) { stack in
