@@ -20,6 +20,8 @@ struct RedisURLTests {
         ("unix:///run/redis/redis.sock", RedisURL(endpoint: .unix(path: "/run/redis/redis.sock"))),
         ("redis+sentinel://s1:26379,s2:26380,s3/mymaster",
          RedisURL(endpoint: .sentinel(nodes: [.init(host: "s1", port: 26379), .init(host: "s2", port: 26380), .init(host: "s3", port: 26379)], master: "mymaster"))),
+        ("redis+cluster://n1:7000,n2,n3:7002",
+         RedisURL(endpoint: .cluster(nodes: [.init(host: "n1", port: 7000), .init(host: "n2", port: 6379), .init(host: "n3", port: 7002)]))),
         ("redis+sentinel://connector:s3cret@10.0.0.1:26379/bus-primary",
          RedisURL(endpoint: .sentinel(nodes: [.init(host: "10.0.0.1", port: 26379)], master: "bus-primary"), username: "connector", password: "s3cret")),
     ])
@@ -39,7 +41,7 @@ struct RedisURLTests {
 
     @Test("rejects sentinel URLs without a master or with bad addresses", arguments: [
         "redis+sentinel://s1:26379", "redis+sentinel://s1:26379/", "redis+sentinel://s1:0/m", "redis+sentinel://s1:x/m",
-        "redis+sentinel:///m", "redis+sentinel://s1:26379/a/b", "redis+cluster://n1:6379,n2:6379",
+        "redis+sentinel:///m", "redis+sentinel://s1:26379/a/b", "redis+cluster://n1:6379/0",
     ])
     func rejectsSentinel(text: String) {
         #expect(throws: RedisURL.ParseError.self) { try RedisURL(parsing: text) }

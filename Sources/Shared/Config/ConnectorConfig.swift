@@ -187,6 +187,9 @@ public struct ConnectorConfig: Sendable {
         } catch {
             throw ConfigError(variable: "MUMEGA_BUS_URL", problem: error.description)
         }
+        if case .cluster = busURL.endpoint {
+            throw ConfigError(variable: "MUMEGA_BUS_URL", problem: "redis+cluster:// is not supported by the services yet: the Redis layer speaks Cluster, but several of the bus's atomic steps still touch keys in different slots (README, Beyond one Redis)")
+        }
         busToken = value("MUMEGA_BUS_TOKEN")
         let map = try AgentRouter.parseMap(value("MUMEGA_AGENT_MAP") ?? "{}")
         let defaultAgent = value("MUMEGA_DEFAULT_AGENT") ?? "kasra"

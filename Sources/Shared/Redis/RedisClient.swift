@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// The bus connection of one service component: an actor on its own thread around one hiredis
@@ -14,6 +15,14 @@ public actor RedisClient {
     private let executor: ThreadExecutor
     /// `BUS_MIN_REPLICAS`: a write counts as done only once this many replicas have it (`WAIT`).
     private let minReplicas: Int
+    /// Redis Cluster: one connection per node, and which node owns each slot (empty until the
+    /// first command loads it with `CLUSTER SLOTS`).
+    private var nodeConnections: [String: RedisConnection] = [:]
+    private var slotOwners: [RedisURL.HostPort?] = []
+    private var isCluster: Bool {
+        if case .cluster = url.endpoint { return true }
+        return false
+    }
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -49,7 +58,8 @@ public actor RedisClient {
 
     /// `WAIT` for `minReplicas` after a write.
     private func awaitReplicas(after name: String) throws(RedisError) {
-        guard minReplicas > 0, Self.durableWrites.contains(name.uppercased()) else { return }
+        // In a cluster the write's node would have to be asked; not done yet (README).
+        guard minReplicas > 0, !isCluster, Self.durableWrites.contains(name.uppercased()) else { return }
         let acknowledged = try withConnection { connection throws(RedisError) in try connection.command(["WAIT", RedisBytes(minReplicas), "1000"]) }
         guard let count = acknowledged.int, count >= minReplicas else {
             throw RedisError(.connection, "the write (\(name)) reached \(acknowledged.int ?? 0) of BUS_MIN_REPLICAS=\(minReplicas) replicas within 1 s; retrying")
@@ -77,6 +87,7 @@ public actor RedisClient {
 
     /// Runs several commands in one round trip; error replies stay in the result, in place.
     public func pipeline(_ requests: [RedisRequest]) throws(RedisError) -> [RedisValue] {
+        if isCluster { return try clusterPipeline(requests) }
         let replies = try withConnection { connection throws(RedisError) in try connection.pipeline(requests.map(\.arguments)) }
         for reply in replies {
             if case .error(let message) = reply, Self.isFailoverReply(message) {
@@ -106,7 +117,9 @@ public actor RedisClient {
     }
 
     private func execute(_ request: RedisRequest) throws(RedisError) -> RedisValue {
-        let reply = try withConnection { connection throws(RedisError) in try connection.command(request.arguments) }
+        let reply = isCluster
+            ? try clusterExecute(request)
+            : try withConnection { connection throws(RedisError) in try connection.command(request.arguments) }
         if case .error(let message) = reply {
             if RedisError.isAuthenticationReply(message) {
                 connection = nil
@@ -123,7 +136,134 @@ public actor RedisClient {
     }
 
     /// Drops the connection, so the next command opens a new one.
-    public func disconnect() { connection = nil }
+    public func disconnect() {
+        connection = nil
+        nodeConnections = [:]
+    }
+
+    // MARK: Redis Cluster
+
+    /// A node's connection, opened on first use with the URL's credentials.
+    private func clusterConnection(_ node: RedisURL.HostPort) throws(RedisError) -> RedisConnection {
+        if let open = nodeConnections[node.description] { return open }
+        let opened = try RedisConnection(
+            url: RedisURL(endpoint: .tcp(host: node.host, port: node.port), username: url.username, password: url.password),
+            defaultUser: defaultUser, defaultPassword: defaultPassword, timeout: timeout
+        )
+        nodeConnections[node.description] = opened
+        return opened
+    }
+
+    /// Loads the slot map from the first node that answers `CLUSTER SLOTS`.
+    private func loadSlots() throws(RedisError) {
+        guard case .cluster(let seeds) = url.endpoint else { return }
+        var candidates = seeds
+        for known in Set(slotOwners.compactMap { $0 }) where !candidates.contains(known) { candidates.append(known) }
+        var problems: [String] = []
+        for node in candidates {
+            do {
+                let reply = try clusterConnection(node).command(["CLUSTER", "SLOTS"])
+                var owners = [RedisURL.HostPort?](repeating: nil, count: ClusterSlots.count)
+                for range in reply.array ?? [] {
+                    guard let items = range.array, items.count >= 3, let start = items[0].int, let end = items[1].int,
+                          let primary = items[2].array, primary.count >= 2, let port = primary[1].int,
+                          (0..<ClusterSlots.count).contains(start), (start..<ClusterSlots.count).contains(end) else { continue }
+                    let host = primary[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? node.host
+                    for slot in start...end { owners[slot] = RedisURL.HostPort(host: host, port: port) }
+                }
+                guard owners.contains(where: { $0 != nil }) else {
+                    problems.append("\(node): no slots assigned")
+                    continue
+                }
+                slotOwners = owners
+                return
+            } catch {
+                nodeConnections[node.description] = nil
+                problems.append("\(node): \(error.message)")
+            }
+        }
+        throw RedisError(.connection, "no cluster node gave the slot map (\(problems.joined(separator: "; ")))")
+    }
+
+    /// The node that owns the slot of the request's first key (any node for a keyless one).
+    private func clusterNode(for request: RedisRequest) throws(RedisError) -> RedisURL.HostPort {
+        if slotOwners.isEmpty { try loadSlots() }
+        guard let key = request.keys.first else {
+            if let any = slotOwners.lazy.compactMap({ $0 }).first { return any }
+            throw RedisError(.connection, "the cluster has no slots assigned")
+        }
+        let slot = ClusterSlots.slot(of: key)
+        if let owner = slotOwners[slot] { return owner }
+        try loadSlots()
+        guard let owner = slotOwners[slot] else { throw RedisError(.connection, "slot \(slot) has no node (the cluster is down or being set up)") }
+        return owner
+    }
+
+    /// Runs one command on the node that owns its key, following `MOVED` (the slot has a new
+    /// owner: remembered) and `ASK` (the key is being migrated: `ASKING`, then the command on the
+    /// target, once), and waiting out `TRYAGAIN` (a multi-key command during a migration).
+    private func clusterExecute(_ request: RedisRequest) throws(RedisError) -> RedisValue {
+        var target = try clusterNode(for: request)
+        var asking = false
+        for attempt in 0..<16 {
+            let node = target
+            let reply: RedisValue
+            do {
+                let connection = try clusterConnection(node)
+                reply = asking ? try connection.pipeline([["ASKING"], request.arguments])[1] : try connection.command(request.arguments)
+            } catch {
+                if error.kind == .connection {
+                    nodeConnections[node.description] = nil
+                    slotOwners = []  // the node may be gone: ask for the map again
+                }
+                throw error
+            }
+            guard case .error(let message) = reply else { return reply }
+            if let redirect = ClusterSlots.redirect(message) {
+                target = redirect.node.host == "?" ? RedisURL.HostPort(host: node.host, port: redirect.node.port) : redirect.node
+                asking = redirect.kind == .ask
+                if redirect.kind == .moved, !slotOwners.isEmpty { slotOwners[redirect.slot] = target }
+                continue
+            }
+            if message.hasPrefix("TRYAGAIN") {
+                usleep(UInt32(min(20 * (attempt + 1), 200)) * 1_000)
+                asking = false
+                target = try clusterNode(for: request)
+                continue
+            }
+            return reply
+        }
+        throw RedisError(.connection, "\(request.name): too many cluster redirections (a resharding under way?)")
+    }
+
+    /// A pipeline in a cluster: in one round trip when every command goes to one node, else one
+    /// command at a time in order; a command redirected inside the round trip is sent again where
+    /// it belongs (it did not run).
+    private func clusterPipeline(_ requests: [RedisRequest]) throws(RedisError) -> [RedisValue] {
+        var nodes: [RedisURL.HostPort] = []
+        for request in requests { nodes.append(try clusterNode(for: request)) }
+        guard let first = nodes.first, nodes.allSatisfy({ $0 == first }) else {
+            var replies: [RedisValue] = []
+            for request in requests { replies.append(try clusterExecute(request)) }
+            return replies
+        }
+        var replies: [RedisValue]
+        do {
+            replies = try clusterConnection(first).pipeline(requests.map(\.arguments))
+        } catch {
+            if error.kind == .connection {
+                nodeConnections[first.description] = nil
+                slotOwners = []
+            }
+            throw error
+        }
+        for index in replies.indices {
+            if case .error(let message) = replies[index], ClusterSlots.redirect(message) != nil || message.hasPrefix("TRYAGAIN") {
+                replies[index] = try clusterExecute(requests[index])
+            }
+        }
+        return replies
+    }
 
     private func withConnection<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(RedisError) -> T {
         let active: RedisConnection

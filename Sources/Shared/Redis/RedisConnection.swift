@@ -25,7 +25,7 @@ final class RedisConnection {
         switch url.endpoint {
         case .tcp(let host, let port): created = redisConnectWithTimeout(host, Int32(port), connectTimeout)
         case .unix(let path): created = redisConnectUnixWithTimeout(path, connectTimeout)
-        case .sentinel: created = nil
+        case .sentinel, .cluster: created = nil  // resolved above, or by RedisClient per node
         }
         guard let created else { throw RedisError(.connection, "cannot allocate a hiredis context") }
         if created.pointee.err != 0 {

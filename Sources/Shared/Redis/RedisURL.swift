@@ -9,9 +9,11 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         case unix(path: String)
         /// Redis Sentinel: ask these sentinels for the primary of `master`.
         case sentinel(nodes: [HostPort], master: String)
+        /// Redis Cluster: these nodes (any of them) tell the slot map.
+        case cluster(nodes: [HostPort])
     }
 
-    public struct HostPort: Sendable, Equatable, CustomStringConvertible {
+    public struct HostPort: Sendable, Hashable, CustomStringConvertible {
         public var host: String
         public var port: Int
         public init(host: String, port: Int) {
@@ -44,15 +46,12 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
             self.init(endpoint: .unix(path: path))
             return
         }
-        if text.hasPrefix("redis+cluster://") {
-            throw ParseError(description: "Redis Cluster (redis+cluster://) is not supported yet; use redis:// or redis+sentinel://")
+        let sentinelScheme = "redis+sentinel://", clusterScheme = "redis+cluster://"
+        let isSentinel = text.hasPrefix(sentinelScheme), isCluster = text.hasPrefix(clusterScheme)
+        guard text.hasPrefix("redis://") || isSentinel || isCluster else {
+            throw ParseError(description: "expected redis://[user:pass@]host:port[/db], redis+sentinel://host:port[,host:port...]/master, redis+cluster://host:port[,host:port...] or unix:///path (rediss:// TLS is not supported by hiredis 0.14)")
         }
-        let sentinelScheme = "redis+sentinel://"
-        let isSentinel = text.hasPrefix(sentinelScheme)
-        guard text.hasPrefix("redis://") || isSentinel else {
-            throw ParseError(description: "expected redis://[user:pass@]host:port[/db], redis+sentinel://host:port[,host:port...]/master or unix:///path (rediss:// TLS is not supported by hiredis 0.14)")
-        }
-        var rest = Substring(text.dropFirst(isSentinel ? sentinelScheme.count : "redis://".count))
+        var rest = Substring(text.dropFirst(isSentinel ? sentinelScheme.count : isCluster ? clusterScheme.count : "redis://".count))
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -66,6 +65,12 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
                 password = String(credentials).removingPercentEncoding()
             }
         }
+        if isCluster {
+            if rest.hasSuffix("/") { rest = rest.dropLast() }
+            guard !rest.contains("/") else { throw ParseError(description: "redis+cluster:// takes no database or path: redis+cluster://host:port[,host:port...]") }
+            self.init(endpoint: .cluster(nodes: try Self.hostPorts(rest, defaultPort: 6379)), username: username, password: password)
+            return
+        }
         if isSentinel {
             guard let slash = rest.firstIndex(of: "/") else {
                 throw ParseError(description: "redis+sentinel:// needs the master's name: redis+sentinel://host:port[,host:port...]/<master-name>")
@@ -74,19 +79,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
             guard !master.isEmpty, !master.contains("/"), master.allSatisfy({ !$0.isWhitespace }) else {
                 throw ParseError(description: "redis+sentinel:// needs the master's name after the hosts, e.g. /mymaster")
             }
-            var nodes: [HostPort] = []
-            for part in rest[..<slash].split(separator: ",") {
-                guard let colon = part.lastIndex(of: ":") else {
-                    nodes.append(HostPort(host: String(part), port: 26379))
-                    continue
-                }
-                guard let port = Int(part[part.index(after: colon)...]), (1...65535).contains(port), colon != part.startIndex else {
-                    throw ParseError(description: "a sentinel's address is not host:port with a port from 1 to 65535")
-                }
-                nodes.append(HostPort(host: String(part[..<colon]), port: port))
-            }
-            guard !nodes.isEmpty else { throw ParseError(description: "redis+sentinel:// needs at least one sentinel host:port") }
-            self.init(endpoint: .sentinel(nodes: nodes, master: master), username: username, password: password)
+            self.init(endpoint: .sentinel(nodes: try Self.hostPorts(rest[..<slash], defaultPort: 26379), master: master), username: username, password: password)
             return
         }
         var database = 0
@@ -112,18 +105,36 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         self.init(endpoint: .tcp(host: host, port: port), username: username, password: password, database: database)
     }
 
+    /// `host:port,host:port,...` (a missing port is `defaultPort`).
+    static func hostPorts(_ text: Substring, defaultPort: Int) throws(ParseError) -> [HostPort] {
+        var nodes: [HostPort] = []
+        for part in text.split(separator: ",") {
+            guard let colon = part.lastIndex(of: ":") else {
+                nodes.append(HostPort(host: String(part), port: defaultPort))
+                continue
+            }
+            guard let port = Int(part[part.index(after: colon)...]), (1...65535).contains(port), colon != part.startIndex else {
+                throw ParseError(description: "a node's address is not host:port with a port from 1 to 65535")
+            }
+            nodes.append(HostPort(host: String(part[..<colon]), port: port))
+        }
+        guard !nodes.isEmpty else { throw ParseError(description: "at least one host:port is needed") }
+        return nodes
+    }
+
     /// The address without credentials, safe to log.
     public var description: String {
         switch endpoint {
         case .tcp(let host, let port): return "redis://\(host):\(port)" + (database == 0 ? "" : "/\(database)")
         case .unix(let path): return "unix://\(path)"
         case .sentinel(let nodes, let master): return "redis+sentinel://\(nodes.map(\.description).joined(separator: ","))/\(master)"
+        case .cluster(let nodes): return "redis+cluster://\(nodes.map(\.description).joined(separator: ","))"
         }
     }
 
     public var redactedDescription: String {
         guard password != nil || username != nil else { return description }
-        let scheme = description.hasPrefix("redis+sentinel://") ? "redis+sentinel://" : "redis://"
+        let scheme = ["redis+sentinel://", "redis+cluster://"].first { description.hasPrefix($0) } ?? "redis://"
         let prefix = "\(scheme)\(username ?? ""):\(redacted(password))@"
         return description.replacingOccurrences(of: scheme, with: prefix)
     }
