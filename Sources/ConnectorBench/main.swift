@@ -8,6 +8,26 @@ import TestSupport
 // baseline. Usage: ConnectorBench [--output BENCHMARKS.md] [--quick]
 
 let arguments = CommandLine.arguments
+let usage = """
+Usage: ConnectorBench [--output PATH] [--quick]
+
+Starts redis-server, the Discord simulator and the connector's services (release builds beside
+this binary) on loopback, drives messages through them and prints one Markdown table of
+latencies, throughputs, memory and CPU per message, with redis-benchmark XADD figures from the
+same run as the baseline. Progress goes to standard error.
+
+  --output PATH   also write the table to PATH (make bench writes BENCHMARKS.md)
+  --quick         smaller runs, for trying the benchmark out (figures are noisier)
+  --help, -h      print this and exit
+"""
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+if let unknown = arguments.dropFirst().first(where: { $0.hasPrefix("-") && !["--output", "--quick"].contains($0) }) {
+    FileHandle.standardError.write(Data("ConnectorBench: unknown option '\(unknown)'\n\(usage)\n".utf8))
+    exit(64)
+}
 let quick = arguments.contains("--quick")
 let outputPath = arguments.firstIndex(of: "--output").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
 let sizes = BenchSizes(quick: quick)
