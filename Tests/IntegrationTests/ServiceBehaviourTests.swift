@@ -93,6 +93,10 @@ struct ServiceBehaviourTests {
     func restartedIngestResumes() async throws {
         try await withStack { stack in
             try await stack.startServices()
+            // Killed once its session is saved (saves are coalesced to one per 250 ms; on a loaded
+            // machine the identify can come well before): there is a session to resume.
+            let saved = await eventually { try? await stack.redis.client.run(HGET(BusKeys(connectorAgentName: "discord-connector").gatewaySession(shard: 0), field: "session_id")) }
+            #expect(saved != nil, "Ingest never saved its gateway session")
             stack.services["Ingest"]?.signal(SIGKILL)
             #expect(await stack.services["Ingest"]?.waitForExit(timeout: .seconds(5)) == true)
             try await stack.simulator.inject(channelID: World.dm, content: "sent while Ingest was down")
