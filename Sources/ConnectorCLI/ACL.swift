@@ -80,13 +80,13 @@ struct ACL: AsyncParsableCommand {
     /// selectors for XADD only, write-only, on its outbox; reading channel names; EXISTS on
     /// pending contexts (whose fields stay unreadable: they hold interaction tokens); and the
     /// rate limiter's keys, which hold no messages.
-    static func agentRules(name: String, passwordHash: String) -> [String] {
-        let limiter = BusKeys(connectorAgentName: "").rateLimit.prefix + "*"
+    static func agentRules(name: String, passwordHash: String, keys: BusKeys = BusKeys(connectorAgentName: "")) -> [String] {
+        let limiter = keys.rateLimit.prefix + "*"
         return ["ACL", "SETUSER", name, "reset", "on", "#" + passwordHash, "resetchannels", "~" + BusKeys.inbox(name),
                 "+@stream", "+@connection", "-@dangerous",
                 "(%W~\(BusKeys.outbox(name)) +xadd)",
-                "(%R~\(BusKeys(connectorAgentName: "").channels) +hgetall)",
-                "(%R~\(BusKeys(connectorAgentName: "").pending("*")) +exists)",
+                "(%R~\(keys.channels) +hgetall)",
+                "(%R~\(keys.pending("*")) +exists)",
                 "(~\(limiter) +evalsha +eval +@sortedset +@hash +@string -@dangerous)"]
     }
 
@@ -143,7 +143,7 @@ struct ACL: AsyncParsableCommand {
                 user: agent,
                 role: "agent",
                 keys: ["~" + BusKeys.inbox(agent), "%W~" + BusKeys.outbox(agent) + " (XADD only)"],
-                command: agentRules(name: agent, passwordHash: sha256Hex(password)),
+                command: agentRules(name: agent, passwordHash: sha256Hex(password), keys: BusKeys(config: config)),
                 passwordForVerification: password
             ))
         }
@@ -275,7 +275,7 @@ struct ACL: AsyncParsableCommand {
                 let agentNames = plan.users.filter { $0.role == "agent" }.map(\.user)
                 if !agentNames.isEmpty {
                     do {
-                        try await admin.run(SADD(BusKeys(connectorAgentName: config.connectorAgentName).outboxAgents, members: agentNames))
+                        try await admin.run(SADD(BusKeys(config: config).outboxAgents, members: agentNames))
                     } catch {
                         throw CLIError("the users are applied, but registering their outboxes in discord:outboxes failed at \(target): \(explain(error))")
                     }

@@ -48,7 +48,7 @@ struct BusContext {
 
     init(_ options: ConfigOptions) throws(ConfigError) {
         config = try options.load()
-        keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        keys = BusKeys(config: config)
         redis = RedisClient(config: config, name: "connector-cli")
     }
 }

@@ -30,7 +30,7 @@ struct ConnectorTools: Sendable {
         let config = settings.connector
         self.config = config
         self.agentName = settings.agentName
-        self.keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        self.keys = BusKeys(config: config)
         self.outbox = BusKeys.outbox(settings.agentName)
         self.logger = logger
         // The agent's own Redis user (MCP_AGENT_NAME with MCP_BUS_TOKEN), never the connector's:

@@ -88,7 +88,7 @@ do {
 }
 logger.info("serving MCP on stdio", metadata: [
     "agent": "\(settings.agentName)", "bus": "\(settings.connector.busURL.description)",
-    "reply_inbox": "\(BusKeys(connectorAgentName: settings.connector.connectorAgentName).replyInbox)",
+    "reply_inbox": "\(BusKeys(config: settings.connector).replyInbox)",
 ])
 // Runs until the client closes standard input.
 await server.waitUntilCompleted()

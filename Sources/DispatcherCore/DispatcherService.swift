@@ -18,7 +18,7 @@ public struct DispatcherService: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        let keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        let keys = BusKeys(config: config)
         let redis = RedisClient(config: config, name: "dispatcher-redis")
         guard let signer = try await CtxSigner.resolve(config: config, redis: redis, keys: keys, logger: logger) else { return }
         let consumer = StreamConsumer(
@@ -36,7 +36,8 @@ public struct DispatcherService: Service, CustomStringConvertible {
         if let journal { logger.info("also appending delivered messages to \(journal.path)") }
         let delivery = InboxDelivery(
             redis: redis, keys: keys, router: config.router, connectorAgentName: config.connectorAgentName,
-            signer: signer, feedback: config.typingIndicator || config.receiptReaction != nil, journal: journal, logger: logger
+            signer: signer, feedback: config.typingIndicator || config.receiptReaction != nil, journal: journal,
+            markerTTL: config.pendingTTL, logger: logger
         )
         await consumer.run { entry in await delivery.deliver(entry) }
     }
@@ -52,6 +53,8 @@ struct InboxDelivery: Sendable {
     /// Typing indicator or receipt reaction on: the Replier learns of each delivery.
     let feedback: Bool
     let journal: InboxJournal?
+    /// How long the mark of a delivery lives in a Redis Cluster (`BusMove`): `PENDING_TTL`.
+    var markerTTL = 86_400
     let logger: Logger
 
     func deliver(_ entry: StreamEntry) async -> ConsumeOutcome {
@@ -64,13 +67,12 @@ struct InboxDelivery: Sendable {
         let agent = router.agent(for: message)
         let record = AgentInboxRecord(message: message, agent: agent, connectorAgentName: connectorAgentName, ctxBlock: signer.block(for: message.requestID))
         let inbox = BusKeys.inbox(agent)
-        let forward = BusScripts.forwardToInbox.call(
-            keys: [keys.inbound, inbox, keys.pending(message.requestID)],
-            arguments: [RedisBytes(BusKeys.dispatcherGroup), RedisBytes(entry.id), RedisBytes(agent)] + record.streamFields.flattened
-        )
         do {
             let delivered = try await RedisClient.retrying(logger: logger, what: "delivering to \(inbox)") { () throws(RedisError) -> Bool in
-                try await redis.run(forward).int == 1
+                try await BusMove.forward(
+                    redis: redis, source: keys.inbound, group: BusKeys.dispatcherGroup, entryID: entry.id, target: inbox,
+                    fields: record.streamFields, pending: (keys.pending(message.requestID), agent), markerTTL: markerTTL
+                )
             }
             switch delivered {
             case true?:

@@ -113,11 +113,8 @@ struct EchoAgent: Service, CustomStringConvertible {
         }
         // Acknowledge and answer in one step, so a restart of Redis or of this agent neither
         // loses nor doubles an answer.
-        let forward = BusScripts.forwardToInbox.call(
-            keys: [inbox, replyTo], arguments: [RedisBytes(group), RedisBytes(entry.id), RedisBytes(agent)] + answer.streamFields.flattened
-        )
         _ = try? await RedisClient.retrying(logger: logger, what: "answering") { () throws(RedisError) in
-            try await redis.run(forward)
+            try await BusMove.forward(redis: redis, source: inbox, group: group, entryID: entry.id, target: replyTo, fields: answer.streamFields, markerTTL: config.pendingTTL)
         }
         logger.info("answered request \(requestID) as \(agent)")
     }

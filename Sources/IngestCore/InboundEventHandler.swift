@@ -30,7 +30,7 @@ actor InboundEventHandler {
         self.intake = InteractionIntake(config: config, signingKey: signingKey)
         self.ledger = InteractionLedger(stats: stats)
         self.redis = stats.redis
-        self.keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        self.keys = BusKeys(config: config)
         self.callbacks = callbacks
         self.policy = TriggerPolicy(botUserID: botUserID, router: config.router, allowlist: config.allowlist, allowedBotAuthors: config.allowedBotAuthors)
         self.botLoopBudget = config.botLoopBudget

@@ -29,7 +29,7 @@ public struct IngestService: Service, CustomStringConvertible {
             return
         }
         let token = try config.requireDiscordToken()
-        let keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        let keys = BusKeys(config: config)
         let redis = RedisClient(config: config, name: "ingest-redis")
         let limiter = SharedRateLimiter(redis: RedisClient(config: config, name: "ingest-ratelimit"), settings: .init(globalPerSecond: config.globalRateLimit), logger: logger)
         let discord = DiscordClient(apiBase: config.apiBase, token: token, limiter: limiter, logger: logger)

@@ -33,7 +33,7 @@ public struct InteractionsService: Service, CustomStringConvertible {
     public func run() async throws {
         try Self.validate(config)
         let redis = RedisClient(config: config, name: "interactions-redis")
-        let keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        let keys = BusKeys(config: config)
         // The key that signs ctx blocks also signs component ids: clicks are verified with it.
         guard let signingKey = try await CtxSigner.resolveKey(config: config, redis: redis, keys: keys, logger: logger) else { return }
         let endpoint = InteractionEndpoint(

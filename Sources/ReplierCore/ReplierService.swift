@@ -60,7 +60,7 @@ struct ReplierParts: Sendable {
     init(config: ConnectorConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
-        keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        keys = BusKeys(config: config)
         token = try config.requireDiscordToken()
         limiter = SharedRateLimiter(redis: RedisClient(config: config, name: "replier-ratelimit"), settings: .init(globalPerSecond: config.globalRateLimit), logger: logger)
         stats = BusStats(redis: RedisClient(config: config, name: "replier-stats"), keys: keys)

@@ -163,10 +163,10 @@ struct ReplyRouter: Sendable {
         let partition = RoutedReply.partition(of: routed.channelID, count: partitions)
         do {
             let moved = try await RedisClient.retrying(logger: logger, what: "routing reply \(entry.id)") { () throws(RedisError) -> Bool in
-                try await redis.run(BusScripts.forwardToInbox.call(
-                    keys: [stream, keys.replyPartition(partition)],
-                    arguments: [RedisBytes(BusKeys.replierGroup), RedisBytes(entry.id), ""] + routed.streamFields.flattened
-                )).int == 1
+                try await BusMove.forward(
+                    redis: redis, source: stream, group: BusKeys.replierGroup, entryID: entry.id,
+                    target: keys.replyPartition(partition), fields: routed.streamFields, markerTTL: componentTTL
+                )
             }
             guard moved != nil else { return .leavePending }
             ConnectorMetrics.replierRouted.increment()

@@ -32,13 +32,26 @@ struct ClusterSlotsTests {
         #expect(ClusterSlots.redirect(message) == expected)
     }
 
-    @Test("the services refuse a cluster URL for now, naming the variable")
-    func servicesRefuseCluster() {
+    @Test("a cluster URL tags the connector's keys (one slot); the agents' streams keep their names")
+    func clusterKeys() throws {
+        let config = try ConnectorConfig(environment: ["MUMEGA_BUS_URL": "redis+cluster://127.0.0.1:7000,127.0.0.1:7001"])
+        let keys = BusKeys(config: config)
+        #expect(keys.inbound == "discord:{bus}:inbound")
+        #expect(keys.pending("r1") == "discord:{bus}:pending:r1")
+        #expect(keys.rateLimit.prefix == "discord:{bus}:ratelimit:")
+        let slots = Set([keys.inbound, keys.pending("x"), keys.seen("1"), keys.cursors, keys.unanswered, keys.deadLetters, keys.replyPartition(3), keys.rateLimit.globalSent].map(ClusterSlots.slot(of:)))
+        #expect(slots.count == 1)
+        #expect(keys.replyInbox == "sos:inbox:discord-connector")
+        #expect(BusKeys(connectorAgentName: "discord-connector").inbound == "discord:inbound")
+        // The mark of a moved entry sits in its target's slot.
+        for target in ["sos:inbox:kasra", keys.replyPartition(3), keys.deadLetters] {
+            #expect(ClusterSlots.slot(of: BusMove.marker(target: target, source: keys.inbound, entryID: "1-0")) == ClusterSlots.slot(of: target), "\(target)")
+        }
         do {
-            _ = try ConnectorConfig(environment: ["MUMEGA_BUS_URL": "redis+cluster://127.0.0.1:7000,127.0.0.1:7001"])
-            Issue.record("accepted")
+            _ = try ConnectorConfig(environment: ["MUMEGA_BUS_URL": "redis+cluster://127.0.0.1:7000", "BUS_MIN_REPLICAS": "1"])
+            Issue.record("BUS_MIN_REPLICAS accepted with a cluster")
         } catch {
-            #expect(error.variable == "MUMEGA_BUS_URL")
+            #expect(error.variable == "BUS_MIN_REPLICAS")
         }
     }
 }

@@ -2,10 +2,22 @@
 /// 3); the rest are the connector's own and may change with a note in the README.
 public struct BusKeys: Sendable {
     public let connectorAgentName: String
+    /// What the connector's own keys start with: `discord:`, or in a Redis Cluster
+    /// `discord:{bus}:`, a hash tag that puts them all in one slot, so each of the connector's
+    /// scripts runs on one node (the agents' streams keep their names, and their own slots).
+    public let base: String
 
-    public init(connectorAgentName: String) {
+    public init(connectorAgentName: String, cluster: Bool = false) {
         self.connectorAgentName = connectorAgentName
+        self.base = cluster ? Self.clusterBase : "discord:"
     }
+
+    /// The keys of the configured bus (tagged when it is a Redis Cluster).
+    public init(config: ConnectorConfig) {
+        self.init(connectorAgentName: config.connectorAgentName, cluster: config.busURL.isCluster)
+    }
+
+    public static let clusterBase = "discord:{bus}:"
 
     /// `sos:inbox:<agent>`: an agent's inbox stream.
     public static func inbox(_ agent: String) -> String { "sos:inbox:\(agent)" }
@@ -29,90 +41,90 @@ public struct BusKeys: Sendable {
 
     /// The agents whose outboxes the Replier reads besides those the configuration names (a set,
     /// filled by `connector acl apply` and by the MCP server at start).
-    public let outboxAgents = "discord:outboxes"
+    public var outboxAgents: String { base + "outboxes" }
 
     /// Ingest -> Dispatcher: accepted Discord messages (`InboundMessage`).
-    public let inbound = "discord:inbound"
+    public var inbound: String { base + "inbound" }
 
     /// Records that failed for good, each with its reason.
-    public let deadLetters = "discord:dead"
+    public var deadLetters: String { base + "dead" }
 
     /// The pending reply context of one request, an expiring hash.
-    public func pending(_ requestID: String) -> String { "discord:pending:\(requestID)" }
+    public func pending(_ requestID: String) -> String { base + "pending:\(requestID)" }
 
     /// The buttons and selects one record posted (`ComponentContext`), an expiring hash keyed by
     /// the component set (the record's entry id on the connector's inbox).
-    public func components(_ set: String) -> String { "discord:components:\(set)" }
+    public func components(_ set: String) -> String { base + "components:\(set)" }
 
     /// `BOT_LOOP_BUDGET`: messages from an allowed bot in a channel during one minute.
-    public func botLoop(channel: String, bot: String, minute: Int) -> String { "discord:botloop:\(channel):\(bot):\(minute)" }
+    public func botLoop(channel: String, bot: String, minute: Int) -> String { base + "botloop:\(channel):\(bot):\(minute)" }
 
     /// `AGENT_IDENTITY=webhook`: channel id -> the connector's webhook there (JSON id, token).
-    public let webhooks = "discord:webhooks"
+    public var webhooks: String { base + "webhooks" }
 
     /// Which agent posted a message the connector sent (`PENDING_TTL`): a person's Discord
     /// reply to it reaches that agent.
-    public func postedBy(_ messageID: String) -> String { "discord:posted:\(messageID)" }
+    public func postedBy(_ messageID: String) -> String { base + "posted:\(messageID)" }
 
     /// Marks a Discord message as accepted, so a replayed event is not forwarded twice.
-    public func seen(_ messageID: String) -> String { "discord:seen:\(messageID)" }
+    public func seen(_ messageID: String) -> String { base + "seen:\(messageID)" }
 
     /// Per Discord channel (or thread, or DM), the newest accepted message id: where a catch-up
     /// after a lost session starts.
-    public let cursors = "discord:cursors"
+    public var cursors: String { base + "cursors" }
 
     /// `INBOUND_MODE=poll`: per mapped channel, the newest message already looked at.
-    public let pollCursors = "discord:poll:cursors"
-    public let pollLeasePrefix = "discord:poll:lease:"
-    public let pollMembers = "discord:poll:members"
+    public var pollCursors: String { base + "poll:cursors" }
+    public var pollLeasePrefix: String { base + "poll:lease:" }
+    public var pollMembers: String { base + "poll:members" }
 
     /// Requests delivered and not yet answered, scored by delivery time (ms): the channels where
     /// the bot shows "typing".
-    public let typing = "discord:typing"
+    public var typing: String { base + "typing" }
 
     /// Requests not yet answered, scored by when their "no answer yet" notice is due (ms).
-    public let unanswered = "discord:unanswered"
+    public var unanswered: String { base + "unanswered" }
 
     /// Channels by id (JSON: id, name, type, guild_id, parent_id), kept by Ingest from guild and
     /// channel events, for resolving channel names.
-    public let channels = "discord:channels"
+    public var channels: String { base + "channels" }
 
     /// Liveness: field `<service>@<instance>` -> milliseconds since 1970 of its last beat.
-    public let heartbeats = "discord:heartbeats"
+    public var heartbeats: String { base + "heartbeats" }
 
     /// Which Ingest holds a shard's gateway (`<prefix><shard>`); the others stand by.
-    public let gatewayLeasePrefix = "discord:gateway:lease:"
+    public var gatewayLeasePrefix: String { base + "gateway:lease:" }
     /// Live Ingest copies, for sharing out shards.
-    public let gatewayMembers = "discord:gateway:members"
+    public var gatewayMembers: String { base + "gateway:members" }
     /// IDENTIFY rate-limit keys, one per `shard % max_concurrency`.
-    public func identifySlot(_ bucket: Int) -> String { "discord:gateway:identify:\(bucket)" }
+    public func identifySlot(_ bucket: Int) -> String { base + "gateway:identify:\(bucket)" }
 
     /// The one process at a time that trims the bus (`Janitor`), and the copies that could.
-    public let janitorLeasePrefix = "discord:janitor:lease:"
-    public let janitorMembers = "discord:janitor:members"
+    public var janitorLeasePrefix: String { base + "janitor:lease:" }
+    public var janitorMembers: String { base + "janitor:members" }
 
     /// Counters an operator reads with `HGETALL discord:stats`.
-    public let stats = "discord:stats"
+    public var stats: String { base + "stats" }
 
     /// The gateway session of a shard, which Ingest resumes after a restart or takeover.
-    public func gatewaySession(shard: Int) -> String { "discord:gateway:session:\(shard)" }
+    public func gatewaySession(shard: Int) -> String { base + "gateway:session:\(shard)" }
 
     /// The generated ctx signing key, when `CTX_SIGNING_KEY` is not set.
-    public let ctxSigningKey = "discord:ctx-signing-key"
+    public var ctxSigningKey: String { base + "ctx-signing-key" }
 
     /// Routed replies: partition `n` of the reply path, keyed by channel, consumed by the one
     /// Replier copy that holds the partition, so each channel's replies post in order.
-    public func replyPartition(_ partition: Int) -> String { "discord:replies:\(partition)" }
-    public let replyPartitionLeasePrefix = "discord:replier:partition:"
+    public func replyPartition(_ partition: Int) -> String { base + "replies:\(partition)" }
+    public var replyPartitionLeasePrefix: String { base + "replier:partition:" }
     /// The one Replier copy that routes the connector's inbox into partitions.
-    public let replySequencerLeasePrefix = "discord:replier:sequencer:"
+    public var replySequencerLeasePrefix: String { base + "replier:sequencer:" }
     /// The one Replier copy that shows typing indicators and receipt reactions.
-    public let replyFeedbackLeasePrefix = "discord:replier:feedback:"
+    public var replyFeedbackLeasePrefix: String { base + "replier:feedback:" }
     /// Live Replier copies, for sharing out partitions.
-    public let replierMembers = "discord:replier:members"
+    public var replierMembers: String { base + "replier:members" }
 
     /// The shared rate limiter's keys (`SharedRateLimiter`).
-    public var rateLimit: RateLimitKeys { RateLimitKeys() }
+    public var rateLimit: RateLimitKeys { RateLimitKeys(prefix: base + "ratelimit:") }
 
     /// The Echo agent's consumer group (`make run`'s stand-in agent).
     public static let echoGroup = "echo-agent"
@@ -124,7 +136,11 @@ public struct BusKeys: Sendable {
 /// The keys of the shared rate limiter: Discord counts per bot token, so every process that
 /// posts with the token shares them.
 public struct RateLimitKeys: Sendable {
-    public let prefix = "discord:ratelimit:"
+    public let prefix: String
+
+    public init(prefix: String = "discord:ratelimit:") {
+        self.prefix = prefix
+    }
 
     /// Set for the length of a global 429's `retry_after`: every request waits.
     public var globalPause: String { prefix + "global:pause" }

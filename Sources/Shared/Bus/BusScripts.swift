@@ -46,6 +46,27 @@ public enum BusScripts {
     return 1
     """)
 
+    /// Redis Cluster (`BusMove`): append the entry to KEYS[1] unless its marker KEYS[2] (in the
+    /// same slot) exists; set the marker for ARGV[1] seconds. Returns 1 when appended, 0 when the
+    /// entry was appended before.
+    ///
+    /// KEYS: target stream, marker. ARGV: marker seconds, then field/value pairs.
+    public static let appendOnce = LuaScript(keys: ["target stream", "marker"], """
+    if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
+    local entry = {}
+    for i = 2, #ARGV do entry[#entry + 1] = ARGV[i] end
+    redis.call('XADD', KEYS[1], '*', unpack(entry))
+    return 1
+    """)
+
+    /// Sets one field of a hash only if the hash exists (an expired pending context stays gone).
+    ///
+    /// KEYS: hash. ARGV: field, value.
+    public static let setIfExists = LuaScript(keys: ["hash"], """
+    if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+    return 0
+    """)
+
     /// Any stage: move an entry that can never succeed to the dead-letter stream and
     /// acknowledge it, in that order and in one step. If the dead letter cannot be written
     /// (the key holds another type, memory is full), the script fails before the acknowledgement

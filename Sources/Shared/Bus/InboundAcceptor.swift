@@ -36,7 +36,7 @@ public struct InboundAcceptor: Sendable {
     }
 
     public init(redis: RedisClient, config: ConnectorConfig, logger: Logger) {
-        self.init(redis: redis, keys: BusKeys(connectorAgentName: config.connectorAgentName), pendingTTL: config.pendingTTL, noticeAfter: config.unansweredNoticeAfter, logger: logger)
+        self.init(redis: redis, keys: BusKeys(config: config), pendingTTL: config.pendingTTL, noticeAfter: config.unansweredNoticeAfter, logger: logger)
     }
 
     /// What a click becomes once its components' set is looked up.

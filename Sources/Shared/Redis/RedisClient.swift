@@ -141,6 +141,40 @@ public actor RedisClient {
         nodeConnections = [:]
     }
 
+    /// Every key matching `pattern` of one type, by `SCAN` (which never blocks the server),
+    /// following the cursor to its end; in a Redis Cluster on every primary.
+    public func scan(pattern: String, type: String) throws(RedisError) -> Set<String> {
+        func scanAll(_ connection: RedisConnection) throws(RedisError) -> Set<String> {
+            var cursor = "0"
+            var found: Set<String> = []
+            repeat {
+                let reply = try connection.command(["SCAN", RedisBytes(cursor), "MATCH", RedisBytes(pattern), "COUNT", "1000", "TYPE", RedisBytes(type)])
+                if case .error(let message) = reply { throw RedisError(.server, message) }
+                guard let parts = reply.array, parts.count == 2, let next = parts[0].string else {
+                    throw RedisError(.protocolViolation, "unexpected SCAN reply \(reply)")
+                }
+                cursor = next
+                for key in parts[1].array ?? [] { if let key = key.string { found.insert(key) } }
+            } while cursor != "0"
+            return found
+        }
+        guard isCluster else { return try withConnection { connection throws(RedisError) in try scanAll(connection) } }
+        if slotOwners.isEmpty { try loadSlots() }
+        var found: Set<String> = []
+        for node in Set(slotOwners.compactMap { $0 }) {
+            do {
+                found.formUnion(try scanAll(try clusterConnection(node)))
+            } catch {
+                if error.kind == .connection {
+                    nodeConnections[node.description] = nil
+                    slotOwners = []
+                }
+                throw error
+            }
+        }
+        return found
+    }
+
     // MARK: Redis Cluster
 
     /// A node's connection, opened on first use with the URL's credentials.

@@ -122,6 +122,12 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         return nodes
     }
 
+    /// Whether the URL names a Redis Cluster.
+    public var isCluster: Bool {
+        if case .cluster = endpoint { return true }
+        return false
+    }
+
     /// The address without credentials, safe to log.
     public var description: String {
         switch endpoint {

@@ -14,7 +14,7 @@ public struct Janitor: Service, CustomStringConvertible {
 
     public init(config: ConnectorConfig, logger: Logger) {
         self.config = config
-        self.keys = BusKeys(connectorAgentName: config.connectorAgentName)
+        self.keys = BusKeys(config: config)
         self.logger = logger
     }
 

@@ -112,7 +112,7 @@ public enum ServiceMain {
         }
         let heartbeat = HeartbeatService(
             redis: RedisClient(config: config, name: "heartbeat"),
-            key: BusKeys(connectorAgentName: config.connectorAgentName).heartbeats,
+            key: BusKeys(config: config).heartbeats,
             field: "\(options.name)@\(ProcessInfo.processInfo.hostName):\(getpid())"
         )
         var configuration = ServiceGroupConfiguration(

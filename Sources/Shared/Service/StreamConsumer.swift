@@ -176,9 +176,9 @@ public struct StreamConsumer: Sendable {
                 case .deadLetter(let reason):
                     logger.error("dead-lettering \(stream) entry \(entry.id): \(reason)")
                     let fields = Self.deadLetterFields(reason: reason, stream: stream, entry: entry, group: group)
-                    // One script: the dead letter is written first, and the entry is acknowledged
-                    // only if that worked.
-                    try await redis.run(BusScripts.deadLetter.call(keys: [deadLetters, stream], arguments: [RedisBytes(group), RedisBytes(entry.id)] + fields.flattened))
+                    // The dead letter is written first, and the entry is acknowledged only if
+                    // that worked (one script; in a Redis Cluster an idempotent sequence).
+                    try await BusMove.deadLetter(redis: redis, deadLetters: deadLetters, source: stream, group: group, entryID: entry.id, fields: fields, markerTTL: 7 * 86_400)
                     ConnectorMetrics.deadLetters(group: group).increment()
                 }
             }

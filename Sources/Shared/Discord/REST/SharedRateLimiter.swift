@@ -32,12 +32,15 @@ public struct SharedRateLimiter: Sendable {
 
     private let redis: RedisClient
     private let settings: Settings
-    private let keys = RateLimitKeys()
+    /// The limiter's keys; in a Redis Cluster they share the connector's hash tag (one slot, so
+    /// each script runs on one node).
+    private let keys: RateLimitKeys
     private let buckets = BucketNames()
     private let logger: Logger
 
     public init(redis: RedisClient, settings: Settings = Settings(), logger: Logger) {
         self.redis = redis
+        self.keys = BusKeys(connectorAgentName: "", cluster: redis.url.isCluster).rateLimit
         self.settings = settings
         self.logger = logger
     }

@@ -65,20 +65,9 @@ public struct PING: RedisCommand {
     }
 }
 
-/// Every key matching `pattern` of one type, by `SCAN` (which never blocks the server): the
-/// cursor is followed to its end. Not one command but a loop of them, so a function.
+/// Every key matching `pattern` of one type (`RedisClient.scan`: in a cluster, on every node).
 public func scanKeys(_ pattern: String, type: String, redis: RedisClient) async throws(RedisError) -> Set<String> {
-    var cursor = "0"
-    var found: Set<String> = []
-    repeat {
-        let reply = try await redis.send(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000", "TYPE", type])
-        guard let parts = reply.array, parts.count == 2, let next = parts[0].string else {
-            throw RedisError(.protocolViolation, "unexpected SCAN reply \(reply)")
-        }
-        cursor = next
-        for key in parts[1].array ?? [] { if let key = key.string { found.insert(key) } }
-    } while cursor != "0"
-    return found
+    try await redis.scan(pattern: pattern, type: type)
 }
 
 /// `MEMORY USAGE key`: the bytes a key and its value take in Redis; nil when the key is gone.

@@ -1,0 +1,103 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+/// The services on a real three-primary Redis Cluster (CONTRACT section 9): the connector's keys
+/// share one hash tag, the agents' inboxes spread by agent, and the steps that cross slots are
+/// idempotent sequences (`BusMove`), so delivery stays exactly once both ways.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct ClusterStackTests {
+    /// Three agent names whose inboxes land on three different nodes.
+    func spreadAgents(_ cluster: RedisClusterGroup) async throws -> [String] {
+        var byNode: [Int: String] = [:]
+        for index in 0..<200 where byNode.count < 3 {
+            let name = "agent-\(index)"
+            let owner = try await cluster.owner(of: ClusterSlots.slot(of: BusKeys.inbox(name)))
+            if byNode[owner] == nil { byNode[owner] = name }
+        }
+        guard byNode.count == 3 else { throw TestSupportError("no three agents on three nodes") }
+        return byNode.values.sorted()
+    }
+
+    @Test("a 3-master cluster: 300 messages over 10 channels and 3 agents, each delivered and answered once, in order per channel, with keys on all three nodes")
+    func roundTripsOnACluster() async throws {
+        let directory = try makeScratchDirectory("cluster-stack")
+        let cluster = try await RedisClusterGroup(directory: directory)
+        do {
+            try await run(cluster)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func run(_ cluster: RedisClusterGroup) async throws {
+        let agents = try await spreadAgents(cluster)
+        let environment = [
+            "MUMEGA_BUS_URL": cluster.url, "TYPING_INDICATOR": "0", "UNANSWERED_NOTICE_AFTER": "0",
+            "DISCORD_GLOBAL_RATE_LIMIT": "100000",
+        ]
+        try await ConnectorStack.with(label: "cluster-stack", environment: environment, simulatorArguments: ["--rate-limit", "100000/1"]) { stack in
+            var channels: [String] = []
+            for index in 0..<10 { channels.append(try await stack.simulator.createChannel(name: "cluster-\(index)")) }
+            var map: [String: String] = [:]
+            for (index, channel) in channels.enumerated() { map[channel] = agents[index % agents.count] }
+            let mapped = ["MUMEGA_AGENT_MAP": try JSON.encodeString(map)]
+            try stack.start("Ingest", environment: mapped)
+            try stack.start("Dispatcher", environment: mapped)
+            try stack.start("Replier", environment: mapped)
+            try await stack.waitForGateway(sessions: 1)
+
+            let total = 300
+            for index in 0..<total {
+                let channel = index % channels.count
+                try await stack.simulator.inject(channelID: channels[channel], content: "c\(channel)-\(index / channels.count)")
+            }
+            let bus = RedisClient(url: try RedisURL(parsing: cluster.url), name: "cluster-test")
+            let delivered = await eventually(timeout: .seconds(60)) { () -> [StreamEntry]? in
+                var all: [StreamEntry] = []
+                for agent in agents { all += (try? await bus.run(XRANGE(BusKeys.inbox(agent)))) ?? [] }
+                return all.count >= total ? all : nil
+            }
+            let entries = try #require(delivered, "not every message reached an inbox: \(stack.logs())")
+            let contents = entries.compactMap { $0.fields["content"] }
+            #expect(contents.count == total)
+            #expect(Set(contents).count == total)
+            // Order per channel in the inboxes.
+            for agent in agents {
+                let inbox = try await bus.run(XRANGE(BusKeys.inbox(agent))).compactMap { $0.fields["content"] }
+                for channel in 0..<channels.count {
+                    let sequence = inbox.filter { $0.hasPrefix("c\(channel)-") }.compactMap { Int($0.split(separator: "-").last ?? "") }
+                    #expect(sequence == sequence.sorted(), "channel \(channel) out of order in \(agent)'s inbox")
+                }
+            }
+
+            // Each agent answers on its own outbox.
+            for entry in entries {
+                guard let request = entry.fields["request_id"], let content = entry.fields["content"], let agent = entry.fields["to"] else { continue }
+                try await bus.run(XADD(BusKeys.outbox(agent), fields: [("to", "discord-connector"), ("text", "answer \(content)"), ("ack_for", request)]))
+            }
+            let posted = await eventually(timeout: .seconds(60)) { () -> [SimulatedPost]? in
+                let posts = ((try? await stack.simulator.posts()) ?? []).filter { $0.content.hasPrefix("answer ") }
+                return posts.count >= total ? posts : nil
+            }
+            let posts = try #require(posted, "not every answer was posted: \(stack.logs())")
+            try await Task.sleep(for: .milliseconds(500))  // a quiet period: a doubled post would show by now
+            let final = try await stack.simulator.posts().filter { $0.content.hasPrefix("answer ") }
+            #expect(final.count == total)
+            #expect(Set(final.map(\.content)).count == total)
+            for (index, channel) in channels.enumerated() {
+                let sequence = posts.filter { $0.channelID == channel }.compactMap { Int($0.content.split(separator: "-").last ?? "") }
+                #expect(sequence == Array(0..<(total / channels.count)), "channel \(index) answers out of order or missing")
+            }
+            // The work is spread: every node holds keys.
+            for node in cluster.nodes {
+                #expect(try await cluster.client(port: node.port).send("DBSIZE").int ?? 0 > 0, "node \(node.port) holds no key")
+            }
+            #expect(try await bus.run(XLEN(BusKeys.clusterBase + "dead")) == 0, "dead letters on the cluster")
+        }
+    }
+}
