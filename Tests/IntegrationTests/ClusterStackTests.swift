@@ -100,4 +100,80 @@ struct ClusterStackTests {
             #expect(try await bus.run(XLEN(BusKeys.clusterBase + "dead")) == 0, "dead letters on the cluster")
         }
     }
+
+    @Test("on a cluster, a SIGKILL of each stage (Ingest, Dispatcher, Replier) in the middle of traffic loses and doubles nothing")
+    func killsOnACluster() async throws {
+        let directory = try makeScratchDirectory("cluster-kills")
+        let cluster = try await RedisClusterGroup(directory: directory)
+        do {
+            try await kills(cluster)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func kills(_ cluster: RedisClusterGroup) async throws {
+        let environment = [
+            "MUMEGA_BUS_URL": cluster.url, "TYPING_INDICATOR": "0", "UNANSWERED_NOTICE_AFTER": "0",
+            "DISCORD_GLOBAL_RATE_LIMIT": "100000", "CONSUMER_NAME": "only-copy",
+        ]
+        try await ConnectorStack.with(label: "cluster-kills", environment: environment, simulatorArguments: ["--rate-limit", "100000/1"]) { stack in
+            try await stack.startServices()
+            let bus = RedisClient(url: try RedisURL(parsing: cluster.url), name: "cluster-kills")
+            let session = BusKeys(connectorAgentName: "discord-connector", cluster: true).gatewaySession(shard: 0)
+            var sent = 0
+            func send(_ count: Int) async throws {
+                for _ in 0..<count {
+                    try await stack.simulator.inject(channelID: DiscordSimulatorProcess.World.general, content: "k\(sent)", mentionBot: true)
+                    sent += 1
+                }
+            }
+            func kill(_ name: String) async throws {
+                stack.services[name]?.signal(SIGKILL)
+                _ = await stack.services[name]?.waitForExit(timeout: .seconds(5))
+            }
+            // Inbound: the Dispatcher, then Ingest (once its session is saved), killed mid-stream.
+            try await send(20)
+            try await kill("Dispatcher")
+            try await send(20)
+            try stack.start("Dispatcher")
+            _ = await eventually { try? await bus.run(HGET(session, field: "session_id")) }
+            try await send(10)
+            try await kill("Ingest")
+            try await send(20)
+            try stack.start("Ingest")
+            try await stack.waitForGateway(sessions: 2)
+            try await send(10)
+            let delivered = await eventually(timeout: .seconds(60)) { () -> [StreamEntry]? in
+                let entries = (try? await bus.run(XRANGE("sos:inbox:kasra"))) ?? []
+                return entries.count >= sent ? entries : nil
+            }
+            let entries = try #require(delivered, "not every message reached kasra: \(stack.logs())")
+            try await Task.sleep(for: .milliseconds(500))  // a quiet period: a doubled delivery would show by now
+            let contents = try await bus.run(XRANGE("sos:inbox:kasra")).compactMap { $0.fields["content"]?.split(separator: " ").last.map(String.init) }
+            #expect(contents.count == sent)
+            #expect(Set(contents) == Set((0..<sent).map { "k\($0)" }))
+
+            // Replies: the Replier killed while they flow.
+            for (index, entry) in entries.enumerated() {
+                guard let request = entry.fields["request_id"], let content = entry.fields["content"]?.split(separator: " ").last else { continue }
+                try await bus.run(XADD("sos:inbox:discord-connector", fields: [("from", "kasra"), ("to", "discord-connector"), ("text", "re \(content)"), ("ack_for", request)]))
+                if index == sent / 2 {
+                    try await kill("Replier")
+                    try stack.start("Replier")
+                }
+            }
+            let posted = await eventually(timeout: .seconds(60)) { () -> Int? in
+                let posts = ((try? await stack.simulator.posts()) ?? []).filter { $0.content.hasPrefix("re k") }
+                return Set(posts.map(\.content)).count >= sent ? posts.count : nil
+            }
+            #expect(posted != nil, "not every answer was posted: \(stack.logs())")
+            try await Task.sleep(for: .milliseconds(500))
+            let answers = try await stack.simulator.posts().filter { $0.content.hasPrefix("re k") }.map(\.content)
+            #expect(answers.count == sent, "doubled answers: \(answers.count - Set(answers).count)")
+        }
+    }
 }
