@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 import Testing
 import TestSupport
@@ -174,6 +175,75 @@ struct ClusterStackTests {
             try await Task.sleep(for: .milliseconds(500))
             let answers = try await stack.simulator.posts().filter { $0.content.hasPrefix("re k") }.map(\.content)
             #expect(answers.count == sent, "doubled answers: \(answers.count - Set(answers).count)")
+        }
+    }
+
+    @Test("on a cluster, the slot of the connector's keys and an agent's inbox are migrated to other nodes while messages and answers flow (ASK, TRYAGAIN, then MOVED): nothing lost or doubled")
+    func migrationUnderTraffic() async throws {
+        let directory = try makeScratchDirectory("cluster-migrate")
+        let cluster = try await RedisClusterGroup(directory: directory)
+        do {
+            try await migrateUnderTraffic(cluster)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func migrateUnderTraffic(_ cluster: RedisClusterGroup) async throws {
+        let environment = [
+            "MUMEGA_BUS_URL": cluster.url, "TYPING_INDICATOR": "0", "UNANSWERED_NOTICE_AFTER": "0",
+            "DISCORD_GLOBAL_RATE_LIMIT": "100000",
+        ]
+        try await ConnectorStack.with(label: "cluster-migrate", environment: environment, simulatorArguments: ["--rate-limit", "100000/1"]) { stack in
+            try await stack.startServices()
+            let bus = RedisClient(url: try RedisURL(parsing: cluster.url), name: "cluster-migrate")
+            let total = 200
+            // The agent answers whatever it receives, as it arrives.
+            let agent = Task {
+                var cursor = "0", answered = 0
+                while answered < total, !Task.isCancelled {
+                    guard let entries = try? await bus.run(XREAD("sos:inbox:kasra", after: cursor, count: 50, block: 500)) else { continue }
+                    for entry in entries {
+                        cursor = entry.id
+                        guard let request = entry.fields["request_id"], let content = entry.fields["content"]?.split(separator: " ").last else { continue }
+                        _ = try? await RedisClient.retrying(logger: .init(label: "agent"), what: "answering") { () throws(RedisError) in
+                            try await bus.run(XADD("sos:outbox:kasra", fields: [("to", "discord-connector"), ("text", "ans \(content)"), ("ack_for", request)]))
+                        }
+                        answered += 1
+                    }
+                }
+            }
+            let sender = Task {
+                for index in 0..<total {
+                    try await stack.simulator.inject(channelID: DiscordSimulatorProcess.World.general, content: "mig\(index)", mentionBot: true)
+                    try await Task.sleep(for: .milliseconds(15))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(600))
+            // The connector's slot (every discord:{bus}: key, streams with their groups) and kasra's inbox move.
+            for key in [BusKeys.clusterBase + "inbound", "sos:inbox:kasra"] {
+                let slot = ClusterSlots.slot(of: key)
+                let owner = try await cluster.owner(of: slot)
+                let target = try #require(cluster.nodes.first { $0.port != owner }?.port)
+                try await cluster.migrate(slot: slot, to: target, batch: 5, pause: .milliseconds(30), hold: .milliseconds(300))
+                #expect(try await cluster.owner(of: slot) == target)
+            }
+            try await sender.value
+            let posted = await eventually(timeout: .seconds(60)) { () -> Int? in
+                let posts = ((try? await stack.simulator.posts()) ?? []).filter { $0.content.hasPrefix("ans mig") }
+                return Set(posts.map(\.content)).count >= total ? posts.count : nil
+            }
+            agent.cancel()
+            #expect(posted != nil, "not every answer was posted: \(stack.logs())")
+            try await Task.sleep(for: .milliseconds(500))  // a quiet period: a doubled post would show by now
+            let inbox = try await bus.run(XRANGE("sos:inbox:kasra")).compactMap { $0.fields["content"]?.split(separator: " ").last.map(String.init) }
+            #expect(inbox.count == total)
+            #expect(Set(inbox) == Set((0..<total).map { "mig\($0)" }))
+            let answers = try await stack.simulator.posts().filter { $0.content.hasPrefix("ans mig") }.map(\.content)
+            #expect(answers.count == total, "doubled answers: \(answers.count - Set(answers).count)")
         }
     }
 }
