@@ -11,10 +11,17 @@ struct BenchDriver {
     let reader: InboxReader
     static let dm = DiscordSimulatorProcess.World.dm
 
-    init(stack: ConnectorStack) async throws {
+    /// The bus's keys (tagged on a Redis Cluster).
+    let keys: BusKeys
+
+    /// - Parameter busURL: the bus the services use, when it is not the stack's own redis-server
+    ///   (a Redis Cluster).
+    init(stack: ConnectorStack, busURL: String? = nil) async throws {
         self.stack = stack
-        self.redis = RedisClient(url: try RedisURL(parsing: stack.redis.url), timeout: .seconds(30), name: "bench")
-        self.reader = try await InboxReader(url: stack.redis.url, stream: BusKeys.inbox("kasra"))
+        let url = try RedisURL(parsing: busURL ?? stack.redis.url)
+        self.redis = RedisClient(url: url, timeout: .seconds(30), name: "bench")
+        self.keys = BusKeys(connectorAgentName: "discord-connector", cluster: url.isCluster)
+        self.reader = try await InboxReader(url: busURL ?? stack.redis.url, stream: BusKeys.inbox("kasra"))
     }
 
     func memory() -> [String: (rss: Double, peak: Double)] {
@@ -168,7 +175,6 @@ struct BenchDriver {
         try await Task.sleep(for: .seconds(2))
         let kept = try await usedMemory() - before
         var perStream: [(String, Double)] = []
-        let keys = BusKeys(connectorAgentName: "discord-connector")
         for stream in [keys.inbound, BusKeys.inbox("kasra"), keys.replyInbox] {
             perStream.append((stream, Double(try await redis.run(MEMORYUSAGE(stream)) ?? 0) / Double(count)))
         }
@@ -321,7 +327,7 @@ struct BenchDriver {
                 requestID: id, kind: .mention, guildID: DiscordSimulatorProcess.World.guildID, channelID: channels[index % channels.count],
                 threadID: "", messageID: "1", authorID: DiscordSimulatorProcess.World.human, authorName: "alice", content: "", timestamp: ""
             ))
-            commands.append(HSET(BusKeys(connectorAgentName: "discord-connector").pending(id), fields: context.streamFields).request)
+            commands.append(HSET(keys.pending(id), fields: context.streamFields).request)
             if commands.count == 500 {
                 _ = try await redis.pipeline(commands)
                 commands.removeAll()

@@ -17,6 +17,9 @@ struct BenchReport {
     var files: BenchDriver.FileResult?
     var progress: BenchDriver.ProgressResult?
     var memory: BenchDriver.MemoryResult?
+    /// The same stages on a three-primary Redis Cluster.
+    var clusterInboundRate: Double = .nan
+    var clusterReplyRate: Double = .nan
     var idleMemorySplit: [String: (anon: Double, file: Double)] = [:]
     /// CPU milliseconds per 1,000 messages, per process, during the throughput phases.
     var inboundCPU: [String: Double] = [:]
@@ -51,6 +54,8 @@ struct BenchReport {
             let fraction = limited.postsPerSecond / limited.allowedPerSecond
             lines.append("| limits on (5/5 s per channel, 50/s global), 3 Repliers, 100 channels: posts/s | \(f(limited.postsPerSecond, 1)) of \(f(limited.allowedPerSecond, 0)) allowed (\(f(fraction * 100, 1))%), \(limited.posted) posts, \(limited.rateLimited) 429s | | >= 95%, zero 429s | \(pass(fraction >= 0.95 && limited.rateLimited == 0)) |")
         }
+        lines.append("| inbound sustained on a 3-primary Redis Cluster, messages/s | \(f(clusterInboundRate, 0)) | one redis-server, same stages: \(f(inboundRate, 0))/s | | |")
+        lines.append("| reply posts/s on a 3-primary Redis Cluster, limits lifted, 1 Replier | \(f(clusterReplyRate, 0)) | one redis-server: \(f(replyRate1, 0))/s | | |")
         if let files {
             lines.append("| file replies, limits lifted, 1 Replier: one \(f(Double(files.fileBytes) / 1_048_576, 0)) MiB file each (multipart) | \(f(files.postsPerSecond, 1)) posts/s, \(f(files.megabytesPerSecond, 1)) MB/s (\(files.posted) uploads checked by size) | | | |")
         }

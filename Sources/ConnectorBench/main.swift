@@ -82,6 +82,25 @@ do {
         report.memory = try await driver.memoryPerRoundTrip(count: sizes.memoryRoundTrips)
     }
 
+    log("stack 5: a three-primary Redis Cluster, one copy of each service, Discord limits lifted")
+    let clusterDirectory = try makeScratchDirectory("bench-cluster")
+    let cluster = try await RedisClusterGroup(directory: clusterDirectory)
+    do {
+        try await ConnectorStack.with(label: "bench-cluster", environment: lifted.merging(["MUMEGA_BUS_URL": cluster.url]) { _, new in new }, simulatorArguments: liftedSimulator, startingServices: true) { stack in
+            let driver = try await BenchDriver(stack: stack, busURL: cluster.url)
+            try await Task.sleep(for: .seconds(2))
+            log("inbound throughput on the cluster (\(sizes.inboundMessages) messages)")
+            report.clusterInboundRate = try await driver.inboundThroughput(messages: sizes.inboundMessages)
+            log("reply throughput on the cluster (\(sizes.replies) replies)")
+            report.clusterReplyRate = try await driver.replyThroughput(replies: sizes.replies, channels: 100)
+        }
+    } catch {
+        await cluster.stop()
+        throw error
+    }
+    await cluster.stop()
+    try? FileManager.default.removeItem(atPath: clusterDirectory)
+
     log("stack 2: three Repliers, Discord limits lifted")
     try await ConnectorStack.with(label: "bench-3", environment: lifted, simulatorArguments: liftedSimulator) { stack in
         try stack.start("Ingest")
