@@ -52,9 +52,15 @@ struct EchoAgent: Service, CustomStringConvertible {
                     // none is left; a read that fails sets `recovering` again.
                     let from = recovering ? "0" : ">"
                     recovering = true
-                    let streams = try await redis.run(XREADGROUP(
-                        group: group, consumer: "echo", count: 16, block: from == ">" ? 1000 : nil, streams: inboxes.map { ($0, from) }
-                    ).byStream)
+                    // On a Redis Cluster the inboxes live in different slots, where one read
+                    // cannot span them: one read per inbox, shorter blocks.
+                    let reads = await redis.url.isCluster ? inboxes.map { [$0] } : [inboxes]
+                    var streams: [(stream: String, entries: [StreamEntry])] = []
+                    for batch in reads {
+                        streams += try await redis.run(XREADGROUP(
+                            group: group, consumer: "echo", count: 16, block: from == ">" ? 1000 / reads.count : nil, streams: batch.map { ($0, from) }
+                        ).byStream)
+                    }
                     let read = streams.flatMap { stream in stream.entries.map { (stream.stream, $0) } }
                     recovering = from == "0" && !read.isEmpty
                     return read
