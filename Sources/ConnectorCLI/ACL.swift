@@ -73,6 +73,8 @@ struct ACL: AsyncParsableCommand {
     /// The connector's rules: its keys, the command categories its services use, nothing dangerous.
     static func connectorRules(name: String, passwordHash: String) -> [String] {
         ["ACL", "SETUSER", name, "reset", "on", "#" + passwordHash, "resetchannels", "~discord:*", "~sos:inbox:*", "~" + BusKeys.outboxPrefix + "*",
+         // On a Redis Cluster, the marks of entries moved to agents' inboxes (`BusMove`).
+         "~{sos:inbox:*",
          "+@read", "+@write", "+@stream", "+@hash", "+@set", "+@string", "+@sortedset", "+@scripting", "+@transaction", "+@connection", "-@dangerous"]
     }
 
