@@ -210,18 +210,12 @@ struct BenchDriver {
         let base = try await postCount()
         let file = RedisBytes(Array((0..<bytes).map { UInt8(truncatingIfNeeded: $0 &* 31) }))
         let started = Statistics.nowMicros()
-        var commands: [RedisRequest] = []
-        for (index, id) in requests.enumerated() {
+        // A few at a time: each carries a whole file.
+        try await pipelined(requests.enumerated().map { index, id in
             var fields: StreamFields = [("from", "kasra"), ("to", "discord-connector"), ("text", "bench file \(index)"), ("ack_for", id)]
             fields.append("file:report-\(index).bin", bytes: file)
-            commands.append(XADD("sos:inbox:discord-connector", fields: fields).request)
-            // A few at a time: each carries a whole file.
-            if commands.count == 8 {
-                _ = try await redis.pipeline(commands)
-                commands.removeAll()
-            }
-        }
-        if !commands.isEmpty { _ = try await redis.pipeline(commands) }
+            return XADD("sos:inbox:discord-connector", fields: fields).request
+        }, batch: 8)
         let last = try await waitForPost(index: base + replies - 1, timeout: .seconds(300))
         let seconds = Double(last - started) / 1_000_000
         let uploaded = try await stack.simulator.posts(afterIndex: base).filter { $0.attachments.first?.size == bytes }.count
@@ -328,25 +322,24 @@ struct BenchDriver {
                 threadID: "", messageID: "1", authorID: DiscordSimulatorProcess.World.human, authorName: "alice", content: "", timestamp: ""
             ))
             commands.append(HSET(keys.pending(id), fields: context.streamFields).request)
-            if commands.count == 500 {
-                _ = try await redis.pipeline(commands)
-                commands.removeAll()
-            }
         }
-        if !commands.isEmpty { _ = try await redis.pipeline(commands) }
+        try await pipelined(commands)
         return ids
     }
 
     private func sendReplies(_ requests: [String]) async throws {
-        var commands: [RedisRequest] = []
-        for (index, id) in requests.enumerated() {
-            commands.append(XADD("sos:inbox:discord-connector", fields: [("from", "kasra"), ("to", "discord-connector"), ("text", "bench reply \(index)"), ("ack_for", id)]).request)
-            if commands.count == 500 {
-                _ = try await redis.pipeline(commands)
-                commands.removeAll()
-            }
+        try await pipelined(requests.enumerated().map { index, id in
+            XADD("sos:inbox:discord-connector", fields: [("from", "kasra"), ("to", "discord-connector"), ("text", "bench reply \(index)"), ("ack_for", id)]).request
+        })
+    }
+
+    /// Sends `commands` in pipelines of `batch`.
+    private func pipelined(_ commands: [RedisRequest], batch: Int = 500) async throws {
+        var start = 0
+        while start < commands.count {
+            _ = try await redis.pipeline(Array(commands[start..<min(start + batch, commands.count)]))
+            start += batch
         }
-        if !commands.isEmpty { _ = try await redis.pipeline(commands) }
     }
 
     private func postCount() async throws -> Int {

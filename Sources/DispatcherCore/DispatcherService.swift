@@ -36,8 +36,7 @@ public struct DispatcherService: Service, CustomStringConvertible {
         if let journal { logger.info("also appending delivered messages to \(journal.path)") }
         let delivery = InboxDelivery(
             redis: redis, keys: keys, router: config.router, connectorAgentName: config.connectorAgentName,
-            signer: signer, feedback: config.typingIndicator || config.receiptReaction != nil, journal: journal,
-            markerTTL: config.pendingTTL, logger: logger
+            signer: signer, feedback: config.typingIndicator || config.receiptReaction != nil, journal: journal, logger: logger
         )
         await consumer.run { entry in await delivery.deliver(entry) }
     }
@@ -53,8 +52,6 @@ struct InboxDelivery: Sendable {
     /// Typing indicator or receipt reaction on: the Replier learns of each delivery.
     let feedback: Bool
     let journal: InboxJournal?
-    /// How long the mark of a delivery lives in a Redis Cluster (`BusMove`): `PENDING_TTL`.
-    var markerTTL = 86_400
     let logger: Logger
 
     func deliver(_ entry: StreamEntry) async -> ConsumeOutcome {
@@ -71,7 +68,7 @@ struct InboxDelivery: Sendable {
             let delivered = try await RedisClient.retrying(logger: logger, what: "delivering to \(inbox)") { () throws(RedisError) -> Bool in
                 try await BusMove.forward(
                     redis: redis, source: keys.inbound, group: BusKeys.dispatcherGroup, entryID: entry.id, target: inbox,
-                    fields: record.streamFields, pending: (keys.pending(message.requestID), agent), markerTTL: markerTTL
+                    fields: record.streamFields, pending: (keys.pending(message.requestID), agent)
                 )
             }
             switch delivered {

@@ -120,7 +120,7 @@ struct EchoAgent: Service, CustomStringConvertible {
         // Acknowledge and answer in one step, so a restart of Redis or of this agent neither
         // loses nor doubles an answer.
         _ = try? await RedisClient.retrying(logger: logger, what: "answering") { () throws(RedisError) in
-            try await BusMove.forward(redis: redis, source: inbox, group: group, entryID: entry.id, target: replyTo, fields: answer.streamFields, markerTTL: config.pendingTTL)
+            try await BusMove.forward(redis: redis, source: inbox, group: group, entryID: entry.id, target: replyTo, fields: answer.streamFields)
         }
         logger.info("answered request \(requestID) as \(agent)")
     }

@@ -165,7 +165,7 @@ struct ReplyRouter: Sendable {
             let moved = try await RedisClient.retrying(logger: logger, what: "routing reply \(entry.id)") { () throws(RedisError) -> Bool in
                 try await BusMove.forward(
                     redis: redis, source: stream, group: BusKeys.replierGroup, entryID: entry.id,
-                    target: keys.replyPartition(partition), fields: routed.streamFields, markerTTL: componentTTL
+                    target: keys.replyPartition(partition), fields: routed.streamFields
                 )
             }
             guard moved != nil else { return .leavePending }

@@ -51,6 +51,27 @@ public final class RedisClusterGroup: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` against a fresh group in a scratch directory and stops every process
+    /// afterwards, pass or fail; a failure is rethrown with the servers' logs attached.
+    public static func with(label: String, _ body: (RedisClusterGroup) async throws -> Void) async throws {
+        let directory = try makeScratchDirectory(label)
+        let group = try await RedisClusterGroup(directory: directory)
+        do {
+            try await body(group)
+        } catch {
+            let logs = group.logs
+            await group.stop()
+            throw TestSupportError("\(error)\n--- redis servers ---\n\(logs)")
+        }
+        await group.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The nodes' logs, for a failure message.
+    public var logs: String {
+        nodes.map { "=== \($0.process.name) ===\n\($0.process.log.suffix(1500))" }.joined(separator: "\n")
+    }
+
     /// A plain connection to one node (no redirection following).
     public func client(port: Int) throws -> RedisClient {
         RedisClient(url: try RedisURL(parsing: "redis://127.0.0.1:\(port)"), timeout: .seconds(5), name: "cluster-node")

@@ -68,6 +68,23 @@ public final class SentinelGroup: @unchecked Sendable {
         }
     }
 
+
+    /// Runs `body` against a fresh group in a scratch directory and stops every process
+    /// afterwards, pass or fail; a failure is rethrown with the servers' logs attached.
+    public static func with(label: String, _ body: (SentinelGroup) async throws -> Void) async throws {
+        let directory = try makeScratchDirectory(label)
+        let group = try await SentinelGroup(directory: directory)
+        do {
+            try await body(group)
+        } catch {
+            let logs = group.logs
+            await group.stop()
+            throw TestSupportError("\(error)\n--- redis servers ---\n\(logs)")
+        }
+        await group.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     public func client(port: Int, timeout: Duration = .seconds(5)) throws -> RedisClient {
         RedisClient(url: try RedisURL(parsing: "redis://127.0.0.1:\(port)"), timeout: timeout, name: "sentinel-test")
     }

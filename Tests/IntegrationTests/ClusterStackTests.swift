@@ -23,16 +23,7 @@ struct ClusterStackTests {
 
     @Test("a 3-master cluster: 300 messages over 10 channels and 3 agents, each delivered and answered once, in order per channel, with keys on all three nodes")
     func roundTripsOnACluster() async throws {
-        let directory = try makeScratchDirectory("cluster-stack")
-        let cluster = try await RedisClusterGroup(directory: directory)
-        do {
-            try await run(cluster)
-        } catch {
-            await cluster.stop()
-            throw error
-        }
-        await cluster.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        try await RedisClusterGroup.with(label: "cluster-stack") { cluster in try await run(cluster) }
     }
 
     func run(_ cluster: RedisClusterGroup) async throws {
@@ -104,16 +95,7 @@ struct ClusterStackTests {
 
     @Test("on a cluster, a SIGKILL of each stage (Ingest, Dispatcher, Replier) in the middle of traffic loses and doubles nothing")
     func killsOnACluster() async throws {
-        let directory = try makeScratchDirectory("cluster-kills")
-        let cluster = try await RedisClusterGroup(directory: directory)
-        do {
-            try await kills(cluster)
-        } catch {
-            await cluster.stop()
-            throw error
-        }
-        await cluster.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        try await RedisClusterGroup.with(label: "cluster-kills") { cluster in try await kills(cluster) }
     }
 
     func kills(_ cluster: RedisClusterGroup) async throws {
@@ -180,16 +162,7 @@ struct ClusterStackTests {
 
     @Test("on a cluster, the slot of the connector's keys and an agent's inbox are migrated to other nodes while messages and answers flow (ASK, TRYAGAIN, then MOVED): nothing lost or doubled")
     func migrationUnderTraffic() async throws {
-        let directory = try makeScratchDirectory("cluster-migrate")
-        let cluster = try await RedisClusterGroup(directory: directory)
-        do {
-            try await migrateUnderTraffic(cluster)
-        } catch {
-            await cluster.stop()
-            throw error
-        }
-        await cluster.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        try await RedisClusterGroup.with(label: "cluster-migrate") { cluster in try await migrateUnderTraffic(cluster) }
     }
 
     func migrateUnderTraffic(_ cluster: RedisClusterGroup) async throws {

@@ -10,16 +10,7 @@ import TestSupport
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct RedisClusterTests {
     func withCluster(_ body: (RedisClusterGroup) async throws -> Void) async throws {
-        let directory = try makeScratchDirectory("redis-cluster")
-        let cluster = try await RedisClusterGroup(directory: directory)
-        do {
-            try await body(cluster)
-        } catch {
-            await cluster.stop()
-            throw error
-        }
-        await cluster.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        try await RedisClusterGroup.with(label: "redis-cluster", body)
     }
 
     @Test("slots are computed as the cluster computes them; 300 entries over 10 streams land on all three nodes, in order per stream")

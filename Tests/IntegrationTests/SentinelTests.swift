@@ -11,17 +11,7 @@ struct SentinelTests {
 
     @Test("300 messages while the primary is SIGKILLed mid-stream and a replica promoted: every message in the inbox once, every answer posted once")
     func failoverLosesNothing() async throws {
-        let directory = try makeScratchDirectory("sentinel")
-        let group = try await SentinelGroup(directory: directory)
-        do {
-            try await run(group)
-        } catch {
-            let logs = group.logs
-            await group.stop()
-            throw TestSupportError("\(error)\n--- redis and sentinels ---\n\(logs)")
-        }
-        await group.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        try await SentinelGroup.with(label: "sentinel") { group in try await run(group) }
     }
 
     func run(_ group: SentinelGroup) async throws {

@@ -5,16 +5,21 @@
 /// acknowledge, append, in one step. In a Redis Cluster the source and target streams live in
 /// different slots, where no script can touch both, so the move is an idempotent sequence:
 /// 1. in the target's slot, one script appends the entry only if its marker
-///    `{<target>}:moved:<source>:<entry id>` is new (the marker expires after `markerTTL`);
+///    `<target>:moved:<source>:<entry id>` (`marker(target:source:entryID:)`) is new; the marker
+///    expires after `markerTTL`, a day: far longer than an entry stays pending before it is
+///    claimed (`CLAIM_IDLE_MS`);
 /// 2. the pending context, if any, learns the agent (`HSET` if it still exists);
 /// 3. the entry is acknowledged on the source.
 /// A crash between the steps leaves the entry pending; whoever finishes it runs the sequence
 /// again, and the marker makes step 1 a no-op: still exactly once.
 public enum BusMove {
+    /// Seconds a move's marker lives.
+    public static let markerTTL = 86_400
+
     /// Answers whether this call acknowledged the entry (false: another consumer already had).
     public static func forward(
         redis: RedisClient, source: String, group: String, entryID: String, target: String,
-        fields: StreamFields, pending: (key: String, agent: String)? = nil, markerTTL: Int
+        fields: StreamFields, pending: (key: String, agent: String)? = nil
     ) async throws(RedisError) -> Bool {
         guard await redis.url.isCluster else {
             return try await redis.run(BusScripts.forwardToInbox.call(
@@ -24,7 +29,7 @@ public enum BusMove {
         }
         try await redis.run(BusScripts.appendOnce.call(
             keys: [target, marker(target: target, source: source, entryID: entryID)],
-            arguments: [RedisBytes(markerTTL)] + fields.flattened
+            arguments: [RedisBytes(Self.markerTTL)] + fields.flattened
         ))
         if let pending {
             try await redis.run(BusScripts.setIfExists.call(keys: [pending.key], arguments: ["agent", RedisBytes(pending.agent)]))
@@ -35,12 +40,12 @@ public enum BusMove {
     /// Dead-letters a consumed entry: the dead letter first, then the acknowledgement (in one
     /// script on one Redis; in a cluster as `forward` does it, so a dead letter is never lost nor
     /// written twice).
-    public static func deadLetter(redis: RedisClient, deadLetters: String, source: String, group: String, entryID: String, fields: StreamFields, markerTTL: Int) async throws(RedisError) {
+    public static func deadLetter(redis: RedisClient, deadLetters: String, source: String, group: String, entryID: String, fields: StreamFields) async throws(RedisError) {
         guard await redis.url.isCluster else {
             try await redis.run(BusScripts.deadLetter.call(keys: [deadLetters, source], arguments: [RedisBytes(group), RedisBytes(entryID)] + fields.flattened))
             return
         }
-        _ = try await forward(redis: redis, source: source, group: group, entryID: entryID, target: deadLetters, fields: fields, markerTTL: markerTTL)
+        _ = try await forward(redis: redis, source: source, group: group, entryID: entryID, target: deadLetters, fields: fields)
     }
 
     /// The marker of a moved entry, in its target's slot: after the target's name when that

@@ -178,7 +178,7 @@ public struct StreamConsumer: Sendable {
                     let fields = Self.deadLetterFields(reason: reason, stream: stream, entry: entry, group: group)
                     // The dead letter is written first, and the entry is acknowledged only if
                     // that worked (one script; in a Redis Cluster an idempotent sequence).
-                    try await BusMove.deadLetter(redis: redis, deadLetters: deadLetters, source: stream, group: group, entryID: entry.id, fields: fields, markerTTL: 7 * 86_400)
+                    try await BusMove.deadLetter(redis: redis, deadLetters: deadLetters, source: stream, group: group, entryID: entry.id, fields: fields)
                     ConnectorMetrics.deadLetters(group: group).increment()
                 }
             }
