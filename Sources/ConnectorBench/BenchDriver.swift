@@ -175,7 +175,7 @@ struct BenchDriver {
         try await Task.sleep(for: .seconds(2))
         let kept = try await usedMemory() - before
         var perStream: [(String, Double)] = []
-        for stream in [keys.inbound, BusKeys.inbox("kasra"), keys.replyInbox] {
+        for stream in [keys.inbound(0), BusKeys.inbox("kasra"), keys.replyInbox] {
             perStream.append((stream, Double(try await redis.run(MEMORYUSAGE(stream)) ?? 0) / Double(count)))
         }
         var partitions = 0

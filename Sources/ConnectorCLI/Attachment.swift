@@ -12,7 +12,7 @@ struct Attachment: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download the n-th file (1-based) of a message delivered to an agent.",
             discussion: """
-            The message is looked up in discord:inbound (newest first) unless --channel names its \
+            The message is looked up in the inbound streams (newest first) unless --channel names its \
             channel (or thread). Discord's file URLs expire, so with DISCORD_BOT_TOKEN set the \
             message is read again from Discord for a fresh URL; without one the URL recorded at \
             delivery is used. The file is written to --output (default: its own name in the \
@@ -43,8 +43,13 @@ struct Attachment: AsyncParsableCommand {
                 if let channel {
                     channelID = channel
                 } else {
-                    guard let delivery = try await AttachmentDownload.findDelivery(of: messageID, in: context.keys.inbound, redis: context.redis) else {
-                        throw CLIError("message \(messageID) is not in \(context.keys.inbound) (never delivered, or trimmed); pass its channel with --channel")
+                    let streams = context.keys.inboundStreams(count: context.config.inboundPartitions)
+                    var found: AttachmentDownload.Delivery?
+                    for stream in streams where found == nil {
+                        found = try await AttachmentDownload.findDelivery(of: messageID, in: stream, redis: context.redis)
+                    }
+                    guard let delivery = found else {
+                        throw CLIError("message \(messageID) is not in \(streams.joined(separator: ", ")) (never delivered, or trimmed); pass its channel with --channel")
                     }
                     channelID = delivery.channelID
                     recorded = delivery.attachments

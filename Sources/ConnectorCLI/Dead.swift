@@ -138,10 +138,10 @@ struct Dead: AsyncParsableCommand {
             guard !stream.isEmpty, !original.isEmpty else {
                 throw CLIError("dead letter \(id) has no source stream or no original fields; nothing to replay")
             }
-            // One script: the entry is put back first, and the dead letter removed only if that
-            // worked; a concurrent replay that removed it first leaves nothing to do.
-            let newID = try await redis.run(BusScripts.replayDeadLetter.call(keys: [deadLetters, stream], arguments: [RedisBytes(id)] + original.flattened))
-            guard let newID = newID.string else { throw CLIError("dead letter \(id) was replayed or removed meanwhile") }
+            // The entry is put back first, and the dead letter removed only if that worked; a
+            // concurrent replay that removed it first leaves nothing to do.
+            let newID = try await BusMove.replay(redis: redis, deadLetters: deadLetters, deadID: id, target: stream, fields: original)
+            guard let newID else { throw CLIError("dead letter \(id) was replayed or removed meanwhile") }
             return Result(deadID: id, stream: stream, newID: newID)
         }
     }

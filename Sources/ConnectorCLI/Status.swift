@@ -141,8 +141,10 @@ struct StatusReport: Encodable {
     static func collect(_ context: BusContext) async throws(RedisError) -> StatusReport {
         let redis = context.redis
         let keys = context.keys
-        var names = [keys.inbound, keys.replyInbox]
-        var roles = [keys.inbound: "inbound", keys.replyInbox: "connector-inbox"]
+        let inbound = keys.inboundStreams(count: context.config.inboundPartitions)
+        var names = inbound + [keys.replyInbox]
+        var roles = [keys.replyInbox: "connector-inbox"]
+        for stream in inbound { roles[stream] = "inbound" }
         // Every other stream of the connector (e.g. the Replier's partitions), then the agents' inboxes.
         for (pattern, role) in [("discord:*", "connector-internal"), (BusKeys.outboxPrefix + "*", "agent-outbox"), (BusKeys.inbox("*"), "agent-inbox")] {
             for key in try await scanKeys(pattern, type: "stream", redis: redis).sorted() where !names.contains(key) && key != keys.deadLetters {

@@ -3,10 +3,11 @@ import Logging
 import ServiceLifecycle
 import Shared
 
-/// Dispatcher: reads `discord:inbound` as a consumer group and delivers each message to its
-/// agent's inbox (`sos:inbox:<agent>`), acknowledging the inbound entry in the same atomic step.
+/// Dispatcher: reads every inbound partition (`discord:inbound`, `INBOUND_PARTITIONS`) as a
+/// consumer group and delivers each message to its agent's inbox (`sos:inbox:<agent>`),
+/// acknowledging the inbound entry in the same step (`BusMove`).
 ///
-/// On graceful shutdown it finishes the delivery in hand and stops reading.
+/// On graceful shutdown it finishes the deliveries in hand and stops reading.
 public struct DispatcherService: Service, CustomStringConvertible {
     let config: ConnectorConfig
     let logger: Logger
@@ -21,24 +22,31 @@ public struct DispatcherService: Service, CustomStringConvertible {
         let keys = BusKeys(config: config)
         let redis = RedisClient(config: config, name: "dispatcher-redis")
         guard let signer = try await CtxSigner.resolve(config: config, redis: redis, keys: keys, logger: logger) else { return }
-        let consumer = StreamConsumer(
-            redis: redis,
-            stream: keys.inbound,
-            group: BusKeys.dispatcherGroup,
-            consumer: config.consumerName(prefix: "dispatcher"),
-            deadLetters: keys.deadLetters,
-            claimIdle: .milliseconds(config.claimIdleMilliseconds),
-            maxDeliveries: config.maxDeliveries,
-            logger: logger
-        )
-        logger.info("dispatching \(keys.inbound) -> sos:inbox:<agent>", metadata: ["default_agent": "\(config.router.defaultAgent)", "mapped_channels": "\(config.router.channelAgents.count)"])
+        let streams = keys.inboundStreams(count: config.inboundPartitions)
+        logger.info("dispatching \(streams.count == 1 ? streams[0] : "\(streams.count) inbound partitions") -> sos:inbox:<agent>", metadata: ["default_agent": "\(config.router.defaultAgent)", "mapped_channels": "\(config.router.channelAgents.count)"])
         let journal = try config.inboxJSONLPath.map { try InboxJournal(path: $0) }
         if let journal { logger.info("also appending delivered messages to \(journal.path)") }
-        let delivery = InboxDelivery(
-            redis: redis, keys: keys, router: config.router, connectorAgentName: config.connectorAgentName,
-            signer: signer, feedback: config.typingIndicator || config.receiptReaction != nil, journal: journal, logger: logger
-        )
-        await consumer.run { entry in await delivery.deliver(entry) }
+        await withTaskGroup(of: Void.self) { group in
+            for (partition, stream) in streams.enumerated() {
+                // One client per partition: each blocks on its own stream.
+                let partitionRedis = partition == 0 ? redis : RedisClient(config: config, name: "dispatcher-redis-\(partition)")
+                let consumer = StreamConsumer(
+                    redis: partitionRedis,
+                    stream: stream,
+                    group: BusKeys.dispatcherGroup,
+                    consumer: config.consumerName(prefix: "dispatcher"),
+                    deadLetters: keys.deadLetters,
+                    claimIdle: .milliseconds(config.claimIdleMilliseconds),
+                    maxDeliveries: config.maxDeliveries,
+                    logger: logger
+                )
+                let delivery = InboxDelivery(
+                    redis: partitionRedis, keys: keys, source: stream, router: config.router, connectorAgentName: config.connectorAgentName,
+                    signer: signer, feedback: config.typingIndicator || config.receiptReaction != nil, journal: journal, logger: logger
+                )
+                group.addTask { await consumer.run { entry in await delivery.deliver(entry) } }
+            }
+        }
     }
 }
 
@@ -46,6 +54,8 @@ public struct DispatcherService: Service, CustomStringConvertible {
 struct InboxDelivery: Sendable {
     let redis: RedisClient
     let keys: BusKeys
+    /// The inbound partition this delivery consumes.
+    let source: String
     let router: AgentRouter
     let connectorAgentName: String
     let signer: CtxSigner
@@ -67,7 +77,7 @@ struct InboxDelivery: Sendable {
         do {
             let delivered = try await RedisClient.retrying(logger: logger, what: "delivering to \(inbox)") { () throws(RedisError) -> Bool in
                 try await BusMove.forward(
-                    redis: redis, source: keys.inbound, group: BusKeys.dispatcherGroup, entryID: entry.id, target: inbox,
+                    redis: redis, source: source, group: BusKeys.dispatcherGroup, entryID: entry.id, target: inbox,
                     fields: record.streamFields, pending: (keys.pending(message.requestID), agent)
                 )
             }

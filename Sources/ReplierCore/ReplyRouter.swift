@@ -365,19 +365,9 @@ struct RoutedReply: Sendable, Equatable {
             + (components.flatMap { try? JSON.encodeString($0) }.map { [("components", $0)] } ?? [])
     }
 
-    /// The partition of a channel: FNV-1a of its id, stable across processes and restarts.
+    /// The partition of a channel (`BusKeys.partition(of:count:)`).
     static func partition(of channelID: String, count: Int) -> Int {
-        Int(fnv1a(channelID) % UInt64(max(1, count)))
-    }
-
-    /// FNV-1a, 64 bits.
-    static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return hash
+        BusKeys.partition(of: channelID, count: count)
     }
 }
 
@@ -399,6 +389,6 @@ struct ReplySource: Sendable, Equatable {
     /// short hash of the outbox (component ids must stay within Discord's 100 characters).
     var key: String {
         guard agent != nil else { return entryID }
-        return entryID + "." + String(RoutedReply.fnv1a(stream) & 0xffff_ffff, radix: 16)
+        return entryID + "." + String(BusKeys.fnv1a(stream) & 0xffff_ffff, radix: 16)
     }
 }

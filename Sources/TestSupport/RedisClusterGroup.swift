@@ -1,22 +1,26 @@
 import Foundation
 import Shared
 
-/// A Redis Cluster of three primaries on loopback for one test, made with
-/// `redis-cli --cluster create`; every process is stopped by the pid it was started with.
+/// A Redis Cluster of three primaries (and optionally a replica of each) on loopback for one
+/// test, made with `redis-cli --cluster create`; every process is stopped by the pid it was
+/// started with.
 public final class RedisClusterGroup: @unchecked Sendable {
     public let directory: String
     public private(set) var nodes: [(port: Int, process: ChildProcess)] = []
 
     public var url: String { "redis+cluster://" + nodes.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") }
 
-    public init(directory: String, size: Int = 3) async throws {
+    /// - Parameters:
+    ///   - size: primaries.
+    ///   - replicas: replicas of each primary (`--cluster-replicas`).
+    public init(directory: String, size: Int = 3, replicas: Int = 0) async throws {
         self.directory = directory
         guard let server = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }),
               let cli = ["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw TestSupportError("redis-server and redis-cli are needed (apt-get install redis-server)")
         }
         do {
-            for index in 0..<size {
+            for index in 0..<(size * (1 + replicas)) {
                 let port = try freeLoopbackPort()
                 // The cluster bus port is port + 10000 unless set: often past 65535 for an ephemeral port.
                 let busPort = try freeLoopbackPort()
@@ -35,7 +39,7 @@ public final class RedisClusterGroup: @unchecked Sendable {
                 let up = await eventually(timeout: .seconds(10)) { try? await client.send("PING").string }
                 guard up == "PONG" else { throw TestSupportError("cluster node \(node.port) did not start") }
             }
-            let create = try await runToCompletion(cli, arguments: ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-yes"], environment: [:], timeout: .seconds(30))
+            let create = try await runToCompletion(cli, arguments: ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", String(replicas), "--cluster-yes"], environment: [:], timeout: .seconds(30))
             guard create.code == 0 else { throw TestSupportError("redis-cli --cluster create failed: \(create.output.suffix(1500))") }
             for node in nodes {
                 let client = try client(port: node.port)
@@ -45,6 +49,16 @@ public final class RedisClusterGroup: @unchecked Sendable {
                 }
                 guard ok == true else { throw TestSupportError("the cluster did not become ok on \(node.port)") }
             }
+            // Replicas in sync with their primaries (ROLE: slave, host, port, "connected", offset).
+            for node in nodes where replicas > 0 {
+                let client = try client(port: node.port)
+                let synced = await eventually(timeout: .seconds(20)) { () -> Bool? in
+                    guard let role = try? await client.send("ROLE").array else { return nil }
+                    if role.first?.string == "master" { return true }
+                    return role.count > 3 && role[3].string == "connected" ? true : nil
+                }
+                guard synced == true else { throw TestSupportError("replica \(node.port) did not sync") }
+            }
         } catch {
             await stop()
             throw error
@@ -53,9 +67,9 @@ public final class RedisClusterGroup: @unchecked Sendable {
 
     /// Runs `body` against a fresh group in a scratch directory and stops every process
     /// afterwards, pass or fail; a failure is rethrown with the servers' logs attached.
-    public static func with(label: String, _ body: (RedisClusterGroup) async throws -> Void) async throws {
+    public static func with(label: String, replicas: Int = 0, _ body: (RedisClusterGroup) async throws -> Void) async throws {
         let directory = try makeScratchDirectory(label)
-        let group = try await RedisClusterGroup(directory: directory)
+        let group = try await RedisClusterGroup(directory: directory, replicas: replicas)
         do {
             try await body(group)
         } catch {
@@ -116,6 +130,13 @@ public final class RedisClusterGroup: @unchecked Sendable {
         for node in nodes {
             try await client(port: node.port).send("CLUSTER", "SETSLOT", String(slot), "NODE", targetID)
         }
+    }
+
+    /// The port of a replica's primary (`ROLE`); nil for a primary.
+    public func primary(ofReplica port: Int) async throws -> Int? {
+        let role = try await client(port: port).send("ROLE").array ?? []
+        guard role.first?.string == "slave", role.count > 2 else { return nil }
+        return role[2].int
     }
 
     public func stop() async {

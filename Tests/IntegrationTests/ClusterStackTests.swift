@@ -4,9 +4,10 @@ import Shared
 import Testing
 import TestSupport
 
-/// The services on a real three-primary Redis Cluster (CONTRACT section 9): the connector's keys
-/// share one hash tag, the agents' inboxes spread by agent, and the steps that cross slots are
-/// idempotent sequences (`BusMove`), so delivery stays exactly once both ways.
+/// The services on a real three-primary Redis Cluster (CONTRACT section 9): the keys of each
+/// atomic step share a hash tag, the inbound and reply partitions and the agents' inboxes spread
+/// over the nodes, and the steps that cross slots are idempotent sequences (`InboundAcceptor`,
+/// `BusMove`), so delivery stays exactly once both ways.
 @Suite(.serialized, .timeLimit(.minutes(4)))
 struct ClusterStackTests {
     /// Three agent names whose inboxes land on three different nodes.
@@ -85,11 +86,26 @@ struct ClusterStackTests {
                 let sequence = posts.filter { $0.channelID == channel }.compactMap { Int($0.content.split(separator: "-").last ?? "") }
                 #expect(sequence == Array(0..<(total / channels.count)), "channel \(index) answers out of order or missing")
             }
-            // The work is spread: every node holds keys.
+            // The work is spread: every node holds keys, and the connector's own streams (inbound
+            // and reply partitions) sit on more than one node.
             for node in cluster.nodes {
                 #expect(try await cluster.client(port: node.port).send("DBSIZE").int ?? 0 > 0, "node \(node.port) holds no key")
             }
-            #expect(try await bus.run(XLEN(BusKeys.clusterBase + "dead")) == 0, "dead letters on the cluster")
+            let keys = BusKeys(connectorAgentName: "discord-connector", cluster: true)
+            var inboundNodes: Set<Int> = [], replyNodes: Set<Int> = []
+            var inboundEntries = 0
+            for partition in 0..<4 {
+                let length = try await bus.run(XLEN(keys.inbound(partition)))
+                inboundEntries += length
+                if length > 0 { inboundNodes.insert(try await cluster.owner(of: ClusterSlots.slot(of: keys.inbound(partition)))) }
+            }
+            for partition in 0..<8 where try await bus.run(XLEN(keys.replyPartition(partition))) > 0 {
+                replyNodes.insert(try await cluster.owner(of: ClusterSlots.slot(of: keys.replyPartition(partition))))
+            }
+            #expect(inboundEntries == total)
+            #expect(inboundNodes.count >= 2, "inbound partitions on \(inboundNodes)")
+            #expect(replyNodes.count >= 2, "reply partitions on \(replyNodes)")
+            #expect(try await bus.run(XLEN(keys.deadLetters)) == 0, "dead letters on the cluster")
         }
     }
 
@@ -160,7 +176,7 @@ struct ClusterStackTests {
         }
     }
 
-    @Test("on a cluster, the slot of the connector's keys and an agent's inbox are migrated to other nodes while messages and answers flow (ASK, TRYAGAIN, then MOVED): nothing lost or doubled")
+    @Test("on a cluster, an inbound partition, the bookkeeping slot, an agent's inbox and a reply partition are migrated to other nodes while messages and answers flow (ASK, TRYAGAIN, then MOVED): nothing lost or doubled")
     func migrationUnderTraffic() async throws {
         try await RedisClusterGroup.with(label: "cluster-migrate") { cluster in try await migrateUnderTraffic(cluster) }
     }
@@ -196,8 +212,13 @@ struct ClusterStackTests {
                 }
             }
             try await Task.sleep(for: .milliseconds(600))
-            // The connector's slot (every discord:{bus}: key, streams with their groups) and kasra's inbox move.
-            for key in [BusKeys.clusterBase + "inbound", "sos:inbox:kasra"] {
+            // The general channel's inbound partition (with its seen-markers and group), the
+            // connector's bookkeeping slot (discord:{bus}:...), kasra's inbox and the channel's
+            // reply partition move.
+            let keys = BusKeys(connectorAgentName: "discord-connector", cluster: true)
+            let inbound = keys.inbound(BusKeys.partition(of: DiscordSimulatorProcess.World.general, count: 4))
+            let replies = keys.replyPartition(BusKeys.partition(of: DiscordSimulatorProcess.World.general, count: 8))
+            for key in [inbound, keys.cursors, "sos:inbox:kasra", replies] {
                 let slot = ClusterSlots.slot(of: key)
                 let owner = try await cluster.owner(of: slot)
                 let target = try #require(cluster.nodes.first { $0.port != owner }?.port)

@@ -66,4 +66,44 @@ struct RedisClusterTests {
             #expect(try await cluster.client(port: source).send("CLUSTER", "COUNTKEYSINSLOT", String(slot)).int == 0)
         }
     }
+
+    @Test("BUS_MIN_REPLICAS on a cluster: a write counts once its own node's replica has it; a node whose replica is gone fails its writes as an outage, the others go on")
+    func minReplicasPerNode() async throws {
+        try await RedisClusterGroup.with(label: "redis-cluster-replicas", replicas: 1) { cluster in
+            let bus = RedisClient(url: try RedisURL(parsing: cluster.url), name: "cluster-durable", minReplicas: 1)
+            // Every primary has its replica: writes everywhere, single and pipelined, succeed.
+            let streams = (0..<30).map { "durable-\($0)" }
+            for stream in streams { try await bus.run(XADD(stream, fields: [("n", "1")])) }
+            _ = try await bus.pipeline(streams.map { XADD($0, fields: [("n", "2")]).request })
+            // The replicas have the writes.
+            var replicaPorts: [Int: Int] = [:]  // primary -> replica
+            for node in cluster.nodes {
+                if let primary = try await cluster.primary(ofReplica: node.port) { replicaPorts[primary] = node.port }
+            }
+            #expect(replicaPorts.count == 3)
+            // Stop one replica: its primary's writes fail (as an outage, to be retried), the
+            // other primaries' still succeed.
+            let (primary, replica) = try #require(replicaPorts.first)
+            let replicaProcess = try #require(cluster.nodes.first { $0.port == replica }?.process)
+            replicaProcess.signal(SIGKILL)
+            _ = await replicaProcess.waitForExit(timeout: .seconds(3))
+            var failed = 0, written = 0
+            for stream in streams {
+                let owner = try await cluster.owner(of: ClusterSlots.slot(of: stream))
+                if owner == primary, failed >= 2 { continue }  // each such write waits its 1 s
+                do throws(RedisError) {
+                    try await bus.run(XADD(stream, fields: [("n", "3")]))
+                    written += 1
+                    #expect(owner != primary, "\(stream) on \(owner) counted durable without its replica")
+                } catch {
+                    failed += 1
+                    #expect(owner == primary)
+                    #expect(error.kind == .connection)
+                    #expect(error.message.contains("BUS_MIN_REPLICAS=1"))
+                }
+            }
+            #expect(failed > 0)
+            #expect(written > 0)
+        }
+    }
 }

@@ -100,6 +100,9 @@ struct ConnectorConfigTests {
         ("AGENT_AVATARS", #"{"kasra": "ftp://x/kasra.png"}"#),
         ("COMPONENT_TTL", "0"),
         ("MAX_UPLOAD_BYTES", "ten"),
+        ("INBOUND_PARTITIONS", "0"),
+        ("INBOUND_PARTITIONS", "1000"),
+        ("INBOUND_PARTITIONS", "four"),
     ])
     func badValue(variable: String, raw: String) {
         let error = #expect(throws: ConfigError.self) { try ConnectorConfig(environment: [variable: raw]) }

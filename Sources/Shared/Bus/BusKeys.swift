@@ -3,13 +3,19 @@
 public struct BusKeys: Sendable {
     public let connectorAgentName: String
     /// What the connector's own keys start with: `discord:`, or in a Redis Cluster
-    /// `discord:{bus}:`, a hash tag that puts them all in one slot, so each of the connector's
-    /// scripts runs on one node (the agents' streams keep their names, and their own slots).
+    /// `discord:{bus}:`, a hash tag that puts the bookkeeping in one slot. The keys that carry the
+    /// traffic have tags of their own there, so the work spreads over the nodes: each inbound
+    /// partition with its seen-markers (`discord:{inbound:<p>}`), each reply partition
+    /// (`discord:{replies:<p>}`), each pending context (`discord:pending:{<request id>}`), the
+    /// rate limiter (`discord:{ratelimit}:`); the agents' streams keep their names and slots.
     public let base: String
+    /// Keys laid out for a Redis Cluster (above).
+    public let cluster: Bool
 
     public init(connectorAgentName: String, cluster: Bool = false) {
         self.connectorAgentName = connectorAgentName
         self.base = cluster ? Self.clusterBase : "discord:"
+        self.cluster = cluster
     }
 
     /// The keys of the configured bus (tagged when it is a Redis Cluster).
@@ -43,14 +49,39 @@ public struct BusKeys: Sendable {
     /// filled by `connector acl apply` and by the MCP server at start).
     public var outboxAgents: String { base + "outboxes" }
 
-    /// Ingest -> Dispatcher: accepted Discord messages (`InboundMessage`).
-    public var inbound: String { base + "inbound" }
+    /// Ingest -> Dispatcher: accepted Discord messages (`InboundMessage`), partition `p` of
+    /// `INBOUND_PARTITIONS` (by channel, `partition(of:count:)`): `discord:inbound` (partition 0)
+    /// and `discord:inbound:<p>` on one Redis, `discord:{inbound:<p>}` in a cluster.
+    public func inbound(_ partition: Int) -> String {
+        if cluster { return "discord:{inbound:\(partition)}" }
+        return partition == 0 ? base + "inbound" : base + "inbound:\(partition)"
+    }
+
+    /// Every inbound partition's stream.
+    public func inboundStreams(count: Int) -> [String] { (0..<max(1, count)).map(inbound) }
+
+    /// The partition of a channel (or thread, or DM): FNV-1a of its id, the same in every process
+    /// and across restarts, so one channel's messages keep their order in one stream.
+    public static func partition(of channelID: String, count: Int) -> Int {
+        Int(fnv1a(channelID) % UInt64(max(1, count)))
+    }
+
+    /// FNV-1a, 64 bits.
+    public static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
 
     /// Records that failed for good, each with its reason.
     public var deadLetters: String { base + "dead" }
 
-    /// The pending reply context of one request, an expiring hash.
-    public func pending(_ requestID: String) -> String { base + "pending:\(requestID)" }
+    /// The pending reply context of one request, an expiring hash (in a cluster, in a slot of its
+    /// own: every stage finds it by the request id alone).
+    public func pending(_ requestID: String) -> String { cluster ? "discord:pending:{\(requestID)}" : base + "pending:\(requestID)" }
 
     /// The buttons and selects one record posted (`ComponentContext`), an expiring hash keyed by
     /// the component set (the record's entry id on the connector's inbox).
@@ -66,8 +97,11 @@ public struct BusKeys: Sendable {
     /// reply to it reaches that agent.
     public func postedBy(_ messageID: String) -> String { base + "posted:\(messageID)" }
 
-    /// Marks a Discord message as accepted, so a replayed event is not forwarded twice.
-    public func seen(_ messageID: String) -> String { base + "seen:\(messageID)" }
+    /// Marks a Discord message (or interaction) as accepted, so a replayed event is not forwarded
+    /// twice; in a cluster beside the inbound partition it guards, `inboundPartition`.
+    public func seen(_ messageID: String, inboundPartition: Int) -> String {
+        cluster ? inbound(inboundPartition) + ":seen:\(messageID)" : base + "seen:\(messageID)"
+    }
 
     /// Per Discord channel (or thread, or DM), the newest accepted message id: where a catch-up
     /// after a lost session starts.
@@ -114,7 +148,7 @@ public struct BusKeys: Sendable {
 
     /// Routed replies: partition `n` of the reply path, keyed by channel, consumed by the one
     /// Replier copy that holds the partition, so each channel's replies post in order.
-    public func replyPartition(_ partition: Int) -> String { base + "replies:\(partition)" }
+    public func replyPartition(_ partition: Int) -> String { cluster ? "discord:{replies:\(partition)}" : base + "replies:\(partition)" }
     public var replyPartitionLeasePrefix: String { base + "replier:partition:" }
     /// The one Replier copy that routes the connector's inbox into partitions.
     public var replySequencerLeasePrefix: String { base + "replier:sequencer:" }
@@ -124,7 +158,7 @@ public struct BusKeys: Sendable {
     public var replierMembers: String { base + "replier:members" }
 
     /// The shared rate limiter's keys (`SharedRateLimiter`).
-    public var rateLimit: RateLimitKeys { RateLimitKeys(prefix: base + "ratelimit:") }
+    public var rateLimit: RateLimitKeys { RateLimitKeys(prefix: cluster ? "discord:{ratelimit}:" : base + "ratelimit:") }
 
     /// The Echo agent's consumer group (`make run`'s stand-in agent).
     public static let echoGroup = "echo-agent"

@@ -48,6 +48,23 @@ public enum BusMove {
         _ = try await forward(redis: redis, source: source, group: group, entryID: entryID, target: deadLetters, fields: fields)
     }
 
+    /// `connector dead replay`: puts a dead letter's original fields back on their stream, then
+    /// removes the dead letter (one script on one Redis; in a cluster the append is made once by
+    /// its marker, as `forward` does). Answers the new entry's id; nil when the dead letter is
+    /// gone (replayed or removed meanwhile).
+    public static func replay(redis: RedisClient, deadLetters: String, deadID: String, target: String, fields: StreamFields) async throws(RedisError) -> String? {
+        guard await redis.url.isCluster else {
+            return try await redis.run(BusScripts.replayDeadLetter.call(keys: [deadLetters, target], arguments: [RedisBytes(deadID)] + fields.flattened)).string
+        }
+        guard !(try await redis.run(XRANGE(deadLetters, start: deadID, end: deadID))).isEmpty else { return nil }
+        let appended = try await redis.run(BusScripts.appendOnce.call(
+            keys: [target, marker(target: target, source: deadLetters, entryID: deadID)],
+            arguments: [RedisBytes(Self.markerTTL)] + fields.flattened
+        )).string
+        try await redis.send("XDEL", deadLetters, deadID)
+        return appended
+    }
+
     /// The marker of a moved entry, in its target's slot: after the target's name when that
     /// has a hash tag of its own (`discord:{bus}:replies:3`), else with the name as the tag.
     static func marker(target: String, source: String, entryID: String) -> String {

@@ -30,6 +30,30 @@ public enum BusScripts {
     return 1
     """)
 
+    /// Redis Cluster (`InboundAcceptor`): store a hash that expires, in one step.
+    ///
+    /// KEYS: hash. ARGV: seconds, then field/value pairs.
+    public static let storeHash = LuaScript(keys: ["hash"], """
+    local fields = {}
+    for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+    redis.call('HSET', KEYS[1], unpack(fields))
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+    return 1
+    """)
+
+    /// Redis Cluster (`InboundAcceptor`): move a channel's catch-up cursor forward to a message
+    /// id, never back (as `acceptInbound` does on one Redis).
+    ///
+    /// KEYS: cursor hash. ARGV: channel id, message id.
+    public static let advanceCursor = LuaScript(keys: ["cursor hash"], """
+    local cursor = redis.call('HGET', KEYS[1], ARGV[1])
+    if (not cursor) or #ARGV[2] > #cursor or (#ARGV[2] == #cursor and ARGV[2] > cursor) then
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        return 1
+    end
+    return 0
+    """)
+
     /// Dispatcher: move one inbound entry to an agent's inbox. Acknowledges the inbound entry and
     /// appends the inbox record together; if the entry was already acknowledged (another
     /// consumer claimed and finished it), appends nothing and returns 0.
@@ -46,17 +70,16 @@ public enum BusScripts {
     return 1
     """)
 
-    /// Redis Cluster (`BusMove`): append the entry to KEYS[1] unless its marker KEYS[2] (in the
-    /// same slot) exists; set the marker for ARGV[1] seconds. Returns 1 when appended, 0 when the
-    /// entry was appended before.
+    /// Redis Cluster (`BusMove`, `InboundAcceptor`): append the entry to KEYS[1] unless its marker
+    /// KEYS[2] (in the same slot) exists; set the marker for ARGV[1] seconds. Returns the new
+    /// entry's id, or nil when the entry was appended before.
     ///
     /// KEYS: target stream, marker. ARGV: marker seconds, then field/value pairs.
     public static let appendOnce = LuaScript(keys: ["target stream", "marker"], """
-    if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
+    if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) == false then return false end
     local entry = {}
     for i = 2, #ARGV do entry[#entry + 1] = ARGV[i] end
-    redis.call('XADD', KEYS[1], '*', unpack(entry))
-    return 1
+    return redis.call('XADD', KEYS[1], '*', unpack(entry))
     """)
 
     /// Sets one field of a hash only if the hash exists (an expired pending context stays gone).

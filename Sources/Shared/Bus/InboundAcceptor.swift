@@ -2,9 +2,17 @@ import Foundation
 import Logging
 
 /// The accept path of everything that reaches the connector from Discord: writes an accepted
-/// `InboundMessage` to `discord:inbound` together with its pending reply context, its seen-marker
-/// and its unanswered-notice schedule, in one script, exactly once per Discord id. The gateway,
+/// `InboundMessage` to its channel's inbound partition together with its pending reply context,
+/// its seen-marker and its unanswered-notice schedule, exactly once per Discord id. The gateway,
 /// the REST poller and the catch-up use it through Ingest; the Interactions Endpoint reuses it.
+///
+/// On one Redis all of it is one script (`BusScripts.acceptInbound`). In a Redis Cluster those
+/// keys live in different slots, so it is a sequence that stays exactly once: the pending context
+/// first (under the request id, new for every event, so writing it twice writes the same thing),
+/// then in the partition's slot the seen-marker and the entry together (`BusScripts.appendOnce`:
+/// a replay finds the marker and writes nothing), then the catch-up cursor and the notice
+/// schedule. A crash after the entry loses at most the cursor's advance (a catch-up then reads
+/// a little more, and the seen-markers drop it) and the request's "no answer yet" notice.
 public struct InboundAcceptor: Sendable {
     public enum Outcome: Sendable, Equatable {
         /// Written now.
@@ -25,18 +33,24 @@ public struct InboundAcceptor: Sendable {
     let pendingTTL: Int
     /// Seconds until the unanswered notice is due; 0 for none.
     let noticeAfter: Int
+    /// `INBOUND_PARTITIONS`.
+    let partitions: Int
     let logger: Logger
 
-    public init(redis: RedisClient, keys: BusKeys, pendingTTL: Int, noticeAfter: Int, logger: Logger) {
+    public init(redis: RedisClient, keys: BusKeys, pendingTTL: Int, noticeAfter: Int, partitions: Int = 1, logger: Logger) {
         self.redis = redis
         self.keys = keys
         self.pendingTTL = pendingTTL
         self.noticeAfter = noticeAfter
+        self.partitions = partitions
         self.logger = logger
     }
 
     public init(redis: RedisClient, config: ConnectorConfig, logger: Logger) {
-        self.init(redis: redis, keys: BusKeys(config: config), pendingTTL: config.pendingTTL, noticeAfter: config.unansweredNoticeAfter, logger: logger)
+        self.init(
+            redis: redis, keys: BusKeys(config: config), pendingTTL: config.pendingTTL, noticeAfter: config.unansweredNoticeAfter,
+            partitions: config.inboundPartitions, logger: logger
+        )
     }
 
     /// What a click becomes once its components' set is looked up.
@@ -96,14 +110,29 @@ public struct InboundAcceptor: Sendable {
         let pending = context.streamFields
         // A click answers the agent rather than asking it: no "no answer yet" notice for it.
         let noticeDue = noticeAfter > 0 && inbound.kind != .component ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
+        let partition = BusKeys.partition(of: inbound.replyChannelID, count: partitions)
+        let stream = keys.inbound(partition)
+        let seen = keys.seen(inbound.dedupeID, inboundPartition: partition)
         let write = BusScripts.acceptInbound.call(
-            keys: [keys.seen(inbound.dedupeID), keys.pending(inbound.requestID), keys.inbound, keys.cursors, keys.unanswered],
+            keys: [seen, keys.pending(inbound.requestID), stream, keys.cursors, keys.unanswered],
             arguments: [RedisBytes(pendingTTL), RedisBytes(cursorChannel ?? ""), RedisBytes(inbound.messageID), RedisBytes(noticeDue), RedisBytes(inbound.requestID), RedisBytes(pending.count)]
                 + pending.flattened + inbound.streamFields.flattened
         )
+        let cluster = keys.cluster
+        /// The cluster's sequence (see the type's documentation).
+        @Sendable func acceptInSlots() async throws(RedisError) -> Bool {
+            if try await redis.run(EXISTS(seen)) { return false }
+            try await redis.run(BusScripts.storeHash.call(keys: [keys.pending(inbound.requestID)], arguments: [RedisBytes(pendingTTL)] + pending.flattened))
+            guard try await redis.run(BusScripts.appendOnce.call(keys: [stream, seen], arguments: [RedisBytes(pendingTTL)] + inbound.streamFields.flattened)).string != nil else { return false }
+            if let cursorChannel {
+                try await redis.run(BusScripts.advanceCursor.call(keys: [keys.cursors], arguments: [RedisBytes(cursorChannel), RedisBytes(inbound.messageID)]))
+            }
+            if noticeDue > 0 { try await redis.run(ZADD(keys.unanswered, score: noticeDue, member: inbound.requestID)) }
+            return true
+        }
         do {
-            let written = try await RedisClient.retrying(logger: logger, what: "writing message \(inbound.messageID) to \(keys.inbound)") { () throws(RedisError) -> Bool in
-                try await redis.run(write).int == 1
+            let written = try await RedisClient.retrying(logger: logger, what: "writing message \(inbound.messageID) to \(stream)") { () throws(RedisError) -> Bool in
+                cluster ? try await acceptInSlots() : try await redis.run(write).int == 1
             }
             switch written {
             case true?:

@@ -107,6 +107,9 @@ public struct ConnectorConfig: Sendable {
     public var shardCount: Int
     /// `REPLY_PARTITIONS`: the reply path's partitions (by channel), shared out among Replier copies.
     public var replyPartitions: Int
+    /// `INBOUND_PARTITIONS`: the inbound streams (by channel) Ingest writes and every Dispatcher
+    /// reads; on a Redis Cluster each has its own slot, so inbound spreads over the nodes.
+    public var inboundPartitions: Int
     /// `DISCORD_GLOBAL_RATE_LIMIT`: requests per second for the whole bot (Discord's default 50).
     public var globalRateLimit: Int
     /// `CHANNELS_FILE`: a JSON file of pinned channel names (`{"project": {"name": "id"}}`).
@@ -264,9 +267,6 @@ public struct ConnectorConfig: Sendable {
         deadLetterRetention = try positive("DEAD_LETTER_RETENTION", default: 2_592_000, unit: "seconds")
         janitorInterval = try positive("JANITOR_INTERVAL", default: 60, unit: "seconds")
         busMinReplicas = try number("BUS_MIN_REPLICAS", in: 0...16, expected: "a whole number of replicas from 0 to 16") ?? 0
-        if busMinReplicas > 0, busURL.isCluster {
-            throw ConfigError(variable: "BUS_MIN_REPLICAS", problem: "is not applied through a Redis Cluster yet (README, Cluster): leave it 0 with redis+cluster://")
-        }
         let identity = value("AGENT_IDENTITY")?.lowercased() ?? "bot"
         guard let parsedIdentity = AgentIdentity(rawValue: identity) else {
             throw ConfigError(variable: "AGENT_IDENTITY", problem: "must be 'bot' or 'webhook', got '\(identity.prefix(40))'")
@@ -294,6 +294,7 @@ public struct ConnectorConfig: Sendable {
         }
         self.inboundMode = inboundMode
         replyPartitions = try positive("REPLY_PARTITIONS", default: 8, unit: "partitions")
+        inboundPartitions = try number("INBOUND_PARTITIONS", in: 1...256, expected: "a whole number of partitions from 1 to 256") ?? (busURL.isCluster ? 4 : 1)
         globalRateLimit = try positive("DISCORD_GLOBAL_RATE_LIMIT", default: 50, unit: "requests per second")
         interactionsPort = try number("INTERACTIONS_PORT", in: 0...65_535, expected: "a TCP port number 0-65535 (0 picks a free one)")
         interactionsHost = value("INTERACTIONS_HOST") ?? "0.0.0.0"
@@ -381,6 +382,7 @@ public struct ConnectorConfig: Sendable {
             ("INBOUND_MODE", inboundMode.rawValue),
             ("SHARD_COUNT", String(shardCount)),
             ("REPLY_PARTITIONS", String(replyPartitions)),
+            ("INBOUND_PARTITIONS", String(inboundPartitions)),
             ("DISCORD_GLOBAL_RATE_LIMIT", String(globalRateLimit)),
             ("CHANNELS_FILE", channelsFile ?? "(none)"),
             ("CONSUMER_NAME", consumerNameOverride ?? "(<service>-<host>)"),

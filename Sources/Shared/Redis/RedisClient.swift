@@ -56,11 +56,22 @@ public actor RedisClient {
         ["READONLY", "LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"].contains { message.hasPrefix($0) }
     }
 
-    /// `WAIT` for `minReplicas` after a write.
-    private func awaitReplicas(after name: String) throws(RedisError) {
-        // In a cluster the write's node would have to be asked; not done yet (README).
-        guard minReplicas > 0, !isCluster, Self.durableWrites.contains(name.uppercased()) else { return }
-        let acknowledged = try withConnection { connection throws(RedisError) in try connection.command(["WAIT", RedisBytes(minReplicas), "1000"]) }
+    /// `WAIT` for `minReplicas` after a write, on the connection that made it (in a cluster,
+    /// the node's: `node`).
+    private func awaitReplicas(after name: String, node: RedisURL.HostPort? = nil) throws(RedisError) {
+        guard minReplicas > 0, Self.durableWrites.contains(name.uppercased()) else { return }
+        let wait: [RedisBytes] = ["WAIT", RedisBytes(minReplicas), "1000"]
+        let acknowledged: RedisValue
+        if let node {
+            do {
+                acknowledged = try clusterConnection(node).command(wait)
+            } catch {
+                if error.kind == .connection { nodeConnections[node.description] = nil }
+                throw error
+            }
+        } else {
+            acknowledged = try withConnection { connection throws(RedisError) in try connection.command(wait) }
+        }
         guard let count = acknowledged.int, count >= minReplicas else {
             throw RedisError(.connection, "the write (\(name)) reached \(acknowledged.int ?? 0) of BUS_MIN_REPLICAS=\(minReplicas) replicas within 1 s; retrying")
         }
@@ -87,7 +98,14 @@ public actor RedisClient {
 
     /// Runs several commands in one round trip; error replies stay in the result, in place.
     public func pipeline(_ requests: [RedisRequest]) throws(RedisError) -> [RedisValue] {
-        if isCluster { return try clusterPipeline(requests) }
+        if isCluster {
+            let (replies, nodes) = try clusterPipeline(requests)
+            var waited: Set<String> = []  // one WAIT per node written to
+            for (request, node) in zip(requests, nodes) where Self.durableWrites.contains(request.name.uppercased()) && waited.insert(node.description).inserted {
+                try awaitReplicas(after: request.name, node: node)
+            }
+            return replies
+        }
         let replies = try withConnection { connection throws(RedisError) in try connection.pipeline(requests.map(\.arguments)) }
         for reply in replies {
             if case .error(let message) = reply, Self.isFailoverReply(message) {
@@ -117,9 +135,13 @@ public actor RedisClient {
     }
 
     private func execute(_ request: RedisRequest) throws(RedisError) -> RedisValue {
-        let reply = isCluster
-            ? try clusterExecute(request)
-            : try withConnection { connection throws(RedisError) in try connection.command(request.arguments) }
+        var node: RedisURL.HostPort?
+        let reply: RedisValue
+        if isCluster {
+            (reply, node) = try clusterExecute(request)
+        } else {
+            reply = try withConnection { connection throws(RedisError) in try connection.command(request.arguments) }
+        }
         if case .error(let message) = reply {
             if RedisError.isAuthenticationReply(message) {
                 connection = nil
@@ -131,7 +153,7 @@ public actor RedisClient {
             }
             throw RedisError(.server, message)
         }
-        try awaitReplicas(after: request.name)
+        try awaitReplicas(after: request.name, node: node)
         return reply
     }
 
@@ -236,7 +258,8 @@ public actor RedisClient {
     /// Runs one command on the node that owns its key, following `MOVED` (the slot has a new
     /// owner: remembered) and `ASK` (the key is being migrated: `ASKING`, then the command on the
     /// target, once), and waiting out `TRYAGAIN` (a multi-key command during a migration).
-    private func clusterExecute(_ request: RedisRequest) throws(RedisError) -> RedisValue {
+    /// Answers the reply and the node that gave it.
+    private func clusterExecute(_ request: RedisRequest) throws(RedisError) -> (RedisValue, RedisURL.HostPort) {
         var target = try clusterNode(for: request)
         var asking = false
         for attempt in 0..<16 {
@@ -252,7 +275,7 @@ public actor RedisClient {
                 }
                 throw error
             }
-            guard case .error(let message) = reply else { return reply }
+            guard case .error(let message) = reply else { return (reply, node) }
             if let redirect = ClusterSlots.redirect(message) {
                 target = redirect.node.host == "?" ? RedisURL.HostPort(host: node.host, port: redirect.node.port) : redirect.node
                 asking = redirect.kind == .ask
@@ -265,21 +288,25 @@ public actor RedisClient {
                 target = try clusterNode(for: request)
                 continue
             }
-            return reply
+            return (reply, node)
         }
         throw RedisError(.connection, "\(request.name): too many cluster redirections (a resharding under way?)")
     }
 
     /// A pipeline in a cluster: in one round trip when every command goes to one node, else one
     /// command at a time in order; a command redirected inside the round trip is sent again where
-    /// it belongs (it did not run).
-    private func clusterPipeline(_ requests: [RedisRequest]) throws(RedisError) -> [RedisValue] {
+    /// it belongs (it did not run). Answers the replies and the node each came from.
+    private func clusterPipeline(_ requests: [RedisRequest]) throws(RedisError) -> ([RedisValue], [RedisURL.HostPort]) {
         var nodes: [RedisURL.HostPort] = []
         for request in requests { nodes.append(try clusterNode(for: request)) }
         guard let first = nodes.first, nodes.allSatisfy({ $0 == first }) else {
             var replies: [RedisValue] = []
-            for request in requests { replies.append(try clusterExecute(request)) }
-            return replies
+            for (index, request) in requests.enumerated() {
+                let (reply, node) = try clusterExecute(request)
+                replies.append(reply)
+                nodes[index] = node
+            }
+            return (replies, nodes)
         }
         var replies: [RedisValue]
         do {
@@ -293,10 +320,10 @@ public actor RedisClient {
         }
         for index in replies.indices {
             if case .error(let message) = replies[index], ClusterSlots.redirect(message) != nil || message.hasPrefix("TRYAGAIN") {
-                replies[index] = try clusterExecute(requests[index])
+                (replies[index], nodes[index]) = try clusterExecute(requests[index])
             }
         }
-        return replies
+        return (replies, nodes)
     }
 
     private func withConnection<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(RedisError) -> T {

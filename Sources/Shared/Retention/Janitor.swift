@@ -73,7 +73,8 @@ public struct Janitor: Service, CustomStringConvertible {
 
     /// Every stream the connector keeps or writes, with its kind.
     func streams(redis: RedisClient) async throws(RedisError) -> [(String, RetentionPlan.Kind)] {
-        var result: [(String, RetentionPlan.Kind)] = [(keys.inbound, .connector), (keys.replyInbox, .connector), (keys.deadLetters, .deadLetters)]
+        var result: [(String, RetentionPlan.Kind)] = keys.inboundStreams(count: config.inboundPartitions).map { ($0, .connector) }
+        result += [(keys.replyInbox, .connector), (keys.deadLetters, .deadLetters)]
         result += (0..<config.replyPartitions).map { (keys.replyPartition($0), .connector) }
         for outbox in try await scanKeys(BusKeys.outboxPrefix + "*", type: "stream", redis: redis).sorted() {
             result.append((outbox, .connector))
