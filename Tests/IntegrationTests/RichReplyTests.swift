@@ -289,6 +289,12 @@ struct RichReplyTests {
                 return stats?["bot_loop_dropped"] == "2" ? 2 : nil
             }
             #expect(dropped == 2)
+            // Ingest counts the drops before the Dispatcher has delivered the rest: wait for them.
+            _ = await eventually { () -> Int? in
+                let count = (try? await stack.entries("sos:inbox:kasra").count) ?? 0
+                return count >= 3 ? count : nil
+            }
+            try await Task.sleep(for: .milliseconds(300))  // a quiet period: a fourth would show by now
             let delivered = try await stack.entries("sos:inbox:kasra")
             #expect(delivered.map { $0.fields["content"] ?? "" }.map { $0.hasSuffix("ping 0") || $0.hasSuffix("ping 1") || $0.hasSuffix("ping 2") } == [true, true, true])
             #expect(delivered.first?.fields["author_id"] == otherBot)
