@@ -66,6 +66,12 @@ actor InboundEventHandler {
             case "CHANNEL_DELETE", "THREAD_DELETE":
                 await directory.remove(channelID: try JSONDecoder().decode(DiscordChannel.self, from: event.data).id)
             case "MESSAGE_CREATE":
+                // The connector's own posts (and webhooks') come back as events: dropped before
+                // any decoding.
+                if policy.dropsUnread(event.data) {
+                    ConnectorMetrics.ingestDropped.increment()
+                    return true
+                }
                 return await accept(try JSONDecoder().decode(DiscordMessage.self, from: event.data))
             case "INTERACTION_CREATE":
                 return await accept(interaction: try JSONDecoder().decode(Interaction.self, from: event.data))

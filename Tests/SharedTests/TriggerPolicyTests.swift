@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Shared
 
@@ -108,6 +109,34 @@ struct TriggerPolicyTests {
             actual = .routed(kind, agent: Self.router.agent(for: inbound))
         }
         #expect(actual == testCase.expected)
+    }
+
+    @Test("dropsUnread, on each case's JSON, never drops what decide would accept, and catches the bot's own and webhooks' posts", arguments: cases)
+    func unread(_ testCase: Case) throws {
+        let payload = try JSONEncoder().encode(testCase.message)
+        let unread = Self.policy.dropsUnread(payload)
+        if unread { #expect(testCase.expected == .dropped) }
+        let ownOrWebhook = testCase.message.author.id == Self.botID || testCase.message.webhookID != nil
+        #expect(unread == ownOrWebhook)
+    }
+
+    @Test("dropsUnread on raw payloads shaped as Discord sends them", arguments: [
+        // The bot's own post, as the gateway echoes it (fields in Discord's order, nested objects).
+        (#"{"type":0,"tts":false,"timestamp":"2025-01-01T00:00:00.000000+00:00","referenced_message":null,"pinned":false,"nonce":"r:1","mentions":[],"mention_roles":[],"mention_everyone":false,"id":"6","flags":0,"embeds":[],"edited_timestamp":null,"content":"hi {\"x\"}","components":[],"channel_id":"1","author":{"username":"connector","public_flags":0,"id":"900000000000000000","global_name":null,"discriminator":"0","bot":true,"avatar":null},"attachments":[],"guild_id":"8"}"#, true),
+        // A webhook's post: the author is the webhook.
+        (#"{"webhook_id":"77","id":"6","channel_id":"1","content":"from kasra","author":{"id":"77","username":"kasra","bot":true},"timestamp":""}"#, true),
+        // A person, webhook_id null or absent; a reply quoting the bot's message.
+        (#"{"webhook_id":null,"id":"6","channel_id":"1","content":"hi","author":{"id":"700000000000000000","username":"ada"},"timestamp":""}"#, false),
+        (#"{"id":"6","channel_id":"1","content":"<@900000000000000000>","referenced_message":{"author":{"id":"900000000000000000"}},"author":{"id":"700000000000000000","username":"ada"},"timestamp":""}"#, false),
+        // An escaped id is still read as the id.
+        (#"{"id":"6","author":{"id":"\u0039\u0030\u0030000000000000000"}}"#, true),
+        // Unsure (malformed, no author): not dropped here, left to the full decoding.
+        (#"{"id":"6","author":{"id":"900000000000000000""#, false),
+        (#"{"id":"6"}"#, false),
+        ("null", false),
+    ])
+    func unreadRaw(payload: String, dropped: Bool) {
+        #expect(Self.policy.dropsUnread(Data(payload.utf8)) == dropped)
     }
 
     @Test("a reply to an agent's message is that agent's, mention or not; allowlists and the bot rule still apply")

@@ -1,3 +1,4 @@
+import Foundation
 /// Whether a Discord message triggers the connector, and as what (CONTRACT section 2).
 public struct TriggerPolicy: Sendable {
     public var botUserID: String
@@ -47,6 +48,18 @@ public struct TriggerPolicy: Sendable {
     }
 
     /// Bots (this one included) and webhooks (the connector's own among them) are never input.
+    /// Whether a raw `MESSAGE_CREATE` payload is one `decide` drops whatever else it says: the
+    /// bot's own post, or any webhook's (the agents' posts under their names). Read from the bytes
+    /// (`JSONScan`), so the echoes of the connector's posts cost no decoding; false when unsure.
+    public func dropsUnread(_ payload: Data) -> Bool {
+        let bytes = [UInt8](payload)
+        guard let members = try? JSONScan.members(bytes, in: 0..<bytes.count) else { return false }
+        if let webhook = members.last(where: { $0.name == "webhook_id" })?.value, !JSONScan.isNull(bytes, webhook) { return true }
+        guard let author = members.last(where: { $0.name == "author" })?.value,
+              let id = (try? JSONScan.members(bytes, in: author))?.last(where: { $0.name == "id" }).flatMap({ JSONScan.string(bytes, $0.value) }) else { return false }
+        return id == botUserID
+    }
+
     public static func isFromABot(_ message: DiscordMessage, botUserID: String) -> Bool {
         message.author.bot == true || message.webhookID != nil || message.author.id == botUserID
     }

@@ -25,27 +25,28 @@ public struct GatewayFrame: Sendable {
         self.data = data
     }
 
+    /// Reads `op`, `s` and `t` from the text as it is (`JSONScan`) and keeps `d` as the bytes it
+    /// arrived in: nothing is decoded that the caller does not ask for.
     public static func decode(_ text: String) throws(DecodingError) -> GatewayFrame {
         guard text.utf8.count <= maxSize else {
             throw DecodingError(description: "frame of \(text.utf8.count) bytes exceeds \(maxSize)")
         }
-        let object: Any
+        let bytes = Array(text.utf8)
+        let members: [JSONScan.Member]
         do {
-            object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            members = try JSONScan.members(bytes, in: 0..<bytes.count)
         } catch {
-            throw DecodingError(description: "frame is not JSON")
+            throw DecodingError(description: "frame is not a JSON object (at byte \(error.offset))")
         }
-        guard let dictionary = object as? [String: Any] else { throw DecodingError(description: "frame is not a JSON object") }
-        guard let opcode = dictionary["op"] as? Int else { throw DecodingError(description: "frame has no integer 'op'") }
-        let sequence = dictionary["s"] as? Int
-        let eventName = dictionary["t"] as? String
+        func member(_ name: String) -> Range<Int>? { members.last { $0.name == name }?.value }
+        guard let opcode = member("op").flatMap({ JSONScan.int(bytes, $0) }) else { throw DecodingError(description: "frame has no integer 'op'") }
+        let sequence = member("s").flatMap { JSONScan.int(bytes, $0) }
+        let eventName = member("t").flatMap { JSONScan.string(bytes, $0) }
         if opcode == GatewayOpcode.dispatch.rawValue, sequence == nil || eventName == nil {
             throw DecodingError(description: "dispatch frame lacks 's' or 't'")
         }
         var data = Data("null".utf8)
-        if let payload = dictionary["d"], !(payload is NSNull) {
-            data = (try? JSONSerialization.data(withJSONObject: payload, options: [.fragmentsAllowed])) ?? data
-        }
+        if let payload = member("d"), !JSONScan.isNull(bytes, payload) { data = Data(bytes[payload]) }
         return GatewayFrame(opcode: opcode, sequence: sequence, eventName: eventName, data: data)
     }
 

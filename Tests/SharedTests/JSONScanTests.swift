@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import Shared
+
+@Suite("JSONScan")
+struct JSONScanTests {
+    func members(_ text: String) throws(JSONScan.Malformed) -> [String: String] {
+        let bytes = Array(text.utf8)
+        var result: [String: String] = [:]
+        for member in try JSONScan.members(bytes, in: 0..<bytes.count) {
+            result[member.name] = String(decoding: bytes[member.value], as: UTF8.self)
+        }
+        return result
+    }
+
+    @Test("an object's members with the bytes of their values", arguments: [
+        (#"{}"#, [:]),
+        (#" { "a" : 1 } "#, ["a": "1"]),
+        (#"{"op":0,"s":42,"t":"MESSAGE_CREATE","d":{"x":[1,{"y":"}"}],"z":"a\"b"}}"#,
+         ["op": "0", "s": "42", "t": "\"MESSAGE_CREATE\"", "d": #"{"x":[1,{"y":"}"}],"z":"a\"b"}"#]),
+        (#"{"a":null,"b":true,"c":false,"d":-1.5e3,"e":[],"f":"\u00e9"}"#,
+         ["a": "null", "b": "true", "c": "false", "d": "-1.5e3", "e": "[]", "f": #""\u00e9""#]),
+        ("{\"k\":\"caf\u{e9} \u{1F600}\"}", ["k": "\"caf\u{e9} \u{1F600}\""]),
+    ] as [(String, [String: String])])
+    func reads(text: String, expected: [String: String]) throws {
+        #expect(try members(text) == expected)
+    }
+
+    @Test("malformed text is refused", arguments: [
+        "", "   ", "[]", "null", "42", #""op""#, "{", "}", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":1"#, #"{"a":1}x"#,
+        #"{"a":[1,2}"#, #"{"a":{"b":1]}"#, #"{"a":"unterminated}"#, #"{"a":tru}"#, #"{"a":nul}"#, #"{a:1}"#,
+        "{\"a\":\"raw\ncontrol\"}", #"{"a":1 "b":2}"#,
+    ])
+    func refuses(text: String) {
+        #expect(throws: JSONScan.Malformed.self) { try members(text) }
+    }
+
+    @Test("values: strings unescaped, integers, null, and paths into nested objects")
+    func values() {
+        let bytes = Array(#"{"s":"a\"b\u0041","i":-123,"f":1.5,"n":null,"o":{"p":{"q":"deep"}},"big":12345678901234567890}"#.utf8)
+        func value(_ path: String...) -> Range<Int>? { JSONScan.value(at: path, in: bytes) }
+        #expect(value("s").flatMap { JSONScan.string(bytes, $0) } == "a\"bA")
+        #expect(value("i").flatMap { JSONScan.int(bytes, $0) } == -123)
+        #expect(value("f").flatMap { JSONScan.int(bytes, $0) } == nil)
+        #expect(value("big").flatMap { JSONScan.int(bytes, $0) } == nil)
+        #expect(value("i").flatMap { JSONScan.string(bytes, $0) } == nil)
+        #expect(value("n").map { JSONScan.isNull(bytes, $0) } == true)
+        #expect(value("o", "p", "q").flatMap { JSONScan.string(bytes, $0) } == "deep")
+        #expect(value("o", "missing") == nil)
+        #expect(value("s", "x") == nil)
+    }
+
+    @Test("agrees with JSONSerialization on the gateway fixtures")
+    func fixtures() throws {
+        for text in [GatewayFixtures.ready(sequence: 1), GatewayFixtures.hello, GatewayFixtures.heartbeatAck, GatewayFixtures.invalidSessionNotResumable] {
+            let frame = try GatewayFrame.decode(text)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(frame.opcode == object["op"] as? Int)
+            #expect(frame.sequence == object["s"] as? Int)
+            #expect(frame.eventName == object["t"] as? String)
+            let d = object["d"].flatMap { $0 is NSNull ? nil : $0 }
+            let kept = try JSONSerialization.jsonObject(with: frame.data, options: [.fragmentsAllowed])
+            func canonical(_ value: Any) throws -> Data { try JSONSerialization.data(withJSONObject: ["d": value], options: [.sortedKeys]) }
+            if let d { #expect(try canonical(d) == canonical(kept)) } else { #expect(kept is NSNull) }
+        }
+    }
+}
