@@ -56,6 +56,32 @@ public struct StreamConsumer: Sendable {
     /// shutdown no new entry is read, but the entry in hand is finished and acknowledged: a post
     /// in flight completes instead of being cut and posted again after the restart.
     public func run(_ handle: @Sendable (StreamEntry) async -> ConsumeOutcome) async {
+        await run(batch: { entries in
+            var outcomes: [ConsumeOutcome] = []
+            for entry in entries {
+                // Stopping: what is not in hand yet stays pending, for the next start.
+                if Task.isCancelled || Task.isShuttingDownGracefully {
+                    outcomes.append(.leavePending)
+                    continue
+                }
+                // Each entry is finished before the next is handled: a crash repeats one at most.
+                let outcome = await handle(entry)
+                if outcome == .leavePending {
+                    outcomes.append(.leavePending)
+                } else {
+                    await finish(entry, outcome)
+                    outcomes.append(.alreadyAcknowledged)
+                }
+            }
+            return outcomes
+        })
+    }
+
+    /// As `run`, with the stage's handler given each batch as read, in stream order (entries
+    /// delivered too often already taken out): it answers one outcome per entry, in the same
+    /// order, so a stage can write a whole batch in one round trip. Entries answered `.ack` are
+    /// acknowledged together.
+    public func run(batch handle: @Sendable ([StreamEntry]) async -> [ConsumeOutcome]) async {
         var groupReady = false
         var ownPendingDone = false
         var nextClaim = ContinuousClock.now
@@ -95,17 +121,44 @@ public struct StreamConsumer: Sendable {
                 continue
             }
             guard let batch else { return }
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
             let deliveries = (try? await deliveryCounts(batch)) ?? [:]
+            var eligible: [StreamEntry] = []
             for entry in batch {
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 if let count = deliveries[entry.id], count > maxDeliveries {
                     await finish(entry, .deadLetter(reason: "delivered \(count) times without success (limit \(maxDeliveries))"))
-                    continue
+                } else {
+                    eligible.append(entry)
                 }
-                let outcome = await handle(entry)
-                await finish(entry, outcome)
+            }
+            if eligible.isEmpty { continue }
+            var outcomes = await handle(eligible)
+            if outcomes.count != eligible.count {
+                logger.critical("the handler answered \(outcomes.count) outcomes for \(eligible.count) entries; leaving them pending")
+                outcomes = Array(repeating: .leavePending, count: eligible.count)
+            }
+            var acknowledged: [String] = []
+            for (entry, outcome) in zip(eligible, outcomes) {
+                if outcome == .ack {
+                    acknowledged.append(entry.id)
+                } else {
+                    await finish(entry, outcome)
+                }
                 if outcome == .leavePending { ownPendingDone = false }
             }
+            if !acknowledged.isEmpty { await acknowledge(acknowledged) }
+        }
+    }
+
+    /// Acknowledges entries the handler finished, in one command.
+    private func acknowledge(_ ids: [String]) async {
+        do {
+            _ = try await RedisClient.retrying(logger: logger, what: "acknowledging \(ids.count) entries") { () throws(RedisError) in
+                try await redis.run(XACK(stream, group: group, ids: ids))
+            }
+        } catch {
+            // They stay pending and are read or claimed again.
+            logger.error("cannot acknowledge \(ids.count) \(stream) entries: \(error)")
         }
     }
 
