@@ -2,10 +2,16 @@ import Foundation
 import TestSupport
 
 /// Raw Redis speed on this machine in this run: `redis-benchmark` XADD to one stream, with one
-/// client waiting on each reply (as each of the connector's connections does) and with 50.
+/// client waiting on each reply (as each of the connector's connections does), with 50, and with
+/// 50 pipelining 16 commands each (what Redis itself can take here). With `floor`: the least a
+/// gateway reader can do per message (`IngestFloor`), measured by the bench.
 struct Baseline {
     var singleClient: Double = .nan
     var fiftyClients: Double = .nan
+    var pipelined: Double = .nan
+    /// `IngestFloor`: messages/s and its CPU ms per 1,000 messages.
+    var floorRate: Double = .nan
+    var floorCPU: Double = .nan
 
     static func measure(requests: Int) async throws -> Baseline {
         let directory = try makeScratchDirectory("bench-baseline")
@@ -15,6 +21,7 @@ struct Baseline {
         do {
             baseline.singleClient = try await run(port: redis.port, clients: 1, requests: requests)
             baseline.fiftyClients = try await run(port: redis.port, clients: 50, requests: requests * 2)
+            baseline.pipelined = try await run(port: redis.port, clients: 50, requests: requests * 10, pipeline: 16)
         } catch {
             await redis.stop()
             throw error
@@ -23,10 +30,10 @@ struct Baseline {
         return baseline
     }
 
-    private static func run(port: Int, clients: Int, requests: Int) async throws -> Double {
+    private static func run(port: Int, clients: Int, requests: Int, pipeline: Int = 1) async throws -> Double {
         let result = try await runToCompletion(
             "/usr/bin/redis-benchmark",
-            arguments: ["-h", "127.0.0.1", "-p", String(port), "-n", String(requests), "-c", String(clients), "-q", "XADD", "bench:raw", "*", "field", "value"],
+            arguments: ["-h", "127.0.0.1", "-p", String(port), "-n", String(requests), "-c", String(clients), "-P", String(pipeline), "-q", "XADD", "bench:raw", "*", "field", "value"],
             environment: ["PATH": "/usr/bin:/bin"],
             timeout: .seconds(120)
         )
@@ -60,6 +67,8 @@ struct BenchSizes {
     var fileReplies: Int
     var progressRequests: Int
     var memoryRoundTrips: Int
+    /// Throughput phases are run this many times; the table shows the median.
+    var repeats: Int
 
     init(quick: Bool) {
         baselineRequests = quick ? 20_000 : 100_000
@@ -70,5 +79,6 @@ struct BenchSizes {
         fileReplies = quick ? 50 : 200
         progressRequests = quick ? 50 : 200
         memoryRoundTrips = quick ? 500 : 2_000
+        repeats = quick ? 1 : 3
     }
 }

@@ -16,12 +16,13 @@ struct BenchDriver {
 
     /// - Parameter busURL: the bus the services use, when it is not the stack's own redis-server
     ///   (a Redis Cluster).
-    init(stack: ConnectorStack, busURL: String? = nil) async throws {
+    /// - Parameter inbox: the stream whose arrivals count as delivered (the agent's inbox).
+    init(stack: ConnectorStack, busURL: String? = nil, inbox: String = BusKeys.inbox("kasra")) async throws {
         self.stack = stack
         let url = try RedisURL(parsing: busURL ?? stack.redis.url)
         self.redis = RedisClient(url: url, timeout: .seconds(30), name: "bench")
         self.keys = BusKeys(connectorAgentName: "discord-connector", cluster: url.isCluster)
-        self.reader = try await InboxReader(url: busURL ?? stack.redis.url, stream: BusKeys.inbox("kasra"))
+        self.reader = try await InboxReader(url: busURL ?? stack.redis.url, stream: inbox)
     }
 
     func memory() -> [String: (rss: Double, peak: Double)] {
@@ -137,6 +138,15 @@ struct BenchDriver {
             throw TestSupportError("inbound load did not drain: \(await reader.count - before) of \(messages)")
         }
         return Double(messages) / (Double(last - firstDispatch) / 1_000_000)
+    }
+
+    /// `count` round trips: a burst of messages in, then the agent's answer to each, posted.
+    func roundTrips(_ count: Int) async throws {
+        _ = try await inboundThroughput(messages: count)
+        let requests = await reader.requestIDs(prefix: "load-")
+        let base = try await postCount()
+        try await sendReplies(Array(requests.suffix(count)))
+        _ = try await waitForPost(index: base + count - 1, timeout: .seconds(180))
     }
 
     /// Replies per second with Discord's limits lifted: from the first record on the connector's

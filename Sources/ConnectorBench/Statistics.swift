@@ -10,6 +10,20 @@ enum Statistics {
         return Double(sorted[rank]) / 1000
     }
 
+    /// The median of a few measurements (NaN for none).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.filter { !$0.isNaN }.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// The per-key median of several CPU readings.
+    static func median(_ readings: [[String: Double]]) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for key in Set(readings.flatMap(\.keys)) { result[key] = median(readings.compactMap { $0[key] }) }
+        return result
+    }
+
     static func nowMicros() -> Int { Int(Date().timeIntervalSince1970 * 1_000_000) }
 
     /// Resident and peak resident memory of a process, in MB, from /proc.
