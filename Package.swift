@@ -58,10 +58,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // Observability: /metrics, /healthz, /readyz (Sources/Shared/Observability).
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -73,7 +70,20 @@ let package = Package(
         ),
         // Each stage's logic is a library, so tests (and other services) can reach it; the
         // executables are a few lines of `main` over them.
-        .target(name: "IngestCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        // The gateway's WebSocket and TLS stacks are linked only where the gateway is read.
+        .target(
+            name: "IngestCore",
+            dependencies: [
+                "Shared",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "DispatcherCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .target(name: "ReplierCore", dependencies: ["Shared", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .target(
@@ -120,7 +130,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // `make bench`: drives the services as real processes and measures them.
-        .executableTarget(name: "ConnectorBench", dependencies: ["Shared", "TestSupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "ConnectorBench", dependencies: ["Shared", "IngestCore", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "TestSupport",
             dependencies: [

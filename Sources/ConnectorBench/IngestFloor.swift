@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import IngestCore
 import Shared
 
 /// The floor for Ingest's inbound throughput and CPU (`ConnectorBench --ingest-floor`, started by

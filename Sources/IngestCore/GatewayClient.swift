@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import Shared
 import NIOSSL
 import NIOWebSocket
 import WSClient
