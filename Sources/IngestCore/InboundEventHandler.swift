@@ -72,7 +72,7 @@ actor InboundEventHandler {
                     ConnectorMetrics.ingestDropped.increment()
                     return true
                 }
-                return await accept(try JSONDecoder().decode(DiscordMessage.self, from: event.data))
+                return await accept(try DiscordMessage(gatewayPayload: event.data))
             case "INTERACTION_CREATE":
                 return await accept(interaction: try JSONDecoder().decode(Interaction.self, from: event.data))
             default:

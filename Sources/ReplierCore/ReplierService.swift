@@ -116,7 +116,7 @@ struct ReplyRoutingService: Service, CustomStringConvertible {
                         reading.insert(stream)
                         if stream != parts.keys.replyInbox { parts.logger.info("reading \(stream)") }
                         group.addTask {
-                            await parts.consumer(stream: stream, name: "replier-sequencer").run { entry in await router.route(entry, on: stream) }
+                            await parts.consumer(stream: stream, name: "replier-sequencer").run(batch: { entries in await router.route(batch: entries, on: stream) })
                         }
                     }
                     try? await Task.sleep(for: Self.outboxRefresh)

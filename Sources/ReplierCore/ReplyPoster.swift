@@ -87,14 +87,15 @@ struct ReplyPoster: Sendable {
             return (.posted, nil)
         }
         do {
-            let posted = try await discord.perform(.createMessage(channel: channelID, message, files: files), retries: .untilCancelled, as: PostedMessage.self)
-            return (.posted, posted.id)
+            let response = try await discord.perform(.createMessage(channel: channelID, message, files: files), retries: .untilCancelled)
+            // Only the new message's id is needed: read it, not the whole message.
+            let id = JSONScan.string(member: "id", in: response.body)
+            if id == nil { logger.warning("Discord's answer to a post to channel \(channelID) has no message id: \(response.bodyText.prefix(200))") }
+            return (.posted, id)
         } catch {
             return (Self.result(of: error, tokenRoute: false), nil)
         }
     }
-
-    private struct PostedMessage: Decodable { var id: String }
 
     /// Adds a reaction (PUT: adding it twice is harmless).
     func react(_ emoji: String, to messageID: String, in channelID: String) async -> Result {

@@ -23,15 +23,104 @@ struct ReplyRouter: Sendable {
     let stats: BusStats
     let logger: Logger
 
-    /// Routes one record read from `stream`: the connector's inbox, or an agent's outbox (whose
-    /// agent is the record's `from`, whatever the record says).
+    /// Routes one record read from `stream` (`route(batch:on:)` with a batch of one).
     func route(_ entry: StreamEntry, on stream: String) async -> ConsumeOutcome {
+        await route(batch: [entry], on: stream)[0]
+    }
+
+    /// What routing decided for one record: move it to a partition, or this outcome.
+    enum Decision {
+        case move(partition: Int, fields: StreamFields)
+        case done(ConsumeOutcome)
+    }
+
+    /// Routes a batch as read from `stream`: the connector's inbox, or an agent's outbox (whose
+    /// agent is the record's `from`, whatever the record says). The pending contexts the batch
+    /// names are loaded in one round trip; each record is then decided in order; and on one Redis
+    /// the moves to the partitions go out together in one more (each script acknowledges its own
+    /// entry, so a crash in between repeats nothing that was done).
+    func route(batch entries: [StreamEntry], on stream: String) async -> [ConsumeOutcome] {
+        let parsed = entries.map { entry in Result { () throws(RecordError) in try ReplyRecord(fields: entry.fields) } }
+        let contexts = await loadContexts(parsed.compactMap { try? $0.get() })
+        var outcomes = [ConsumeOutcome?](repeating: nil, count: entries.count)
+        var moves: [(index: Int, entry: StreamEntry, partition: Int, fields: StreamFields)] = []
+        for (index, entry) in entries.enumerated() {
+            switch await decide(entry, parsed[index], on: stream, contexts: contexts) {
+            case .move(let partition, let fields): moves.append((index, entry, partition, fields))
+            case .done(let outcome): outcomes[index] = outcome
+            }
+        }
+        if moves.count > 1, !keys.cluster {
+            let requests = moves.map { move in
+                BusScripts.forwardToInbox.call(
+                    keys: [stream, keys.replyPartition(move.partition)],
+                    arguments: [RedisBytes(BusKeys.replierGroup), RedisBytes(move.entry.id), ""] + move.fields.flattened
+                ).request
+            }
+            if let replies = try? await RedisClient.retrying(logger: logger, what: "routing \(moves.count) replies", { () throws(RedisError) in
+                try await redis.pipeline(requests)
+            }) {
+                for (move, reply) in zip(moves, replies) {
+                    if case .integer(let appended) = reply {
+                        if appended == 1 { ConnectorMetrics.replierRouted.increment() }
+                        outcomes[move.index] = .alreadyAcknowledged
+                    }
+                }
+            }
+        }
+        // One at a time: in a cluster, for a single move, and for any the pipeline did not finish
+        // (NOSCRIPT after a restart, an error of its own; the script is idempotent).
+        for move in moves where outcomes[move.index] == nil {
+            outcomes[move.index] = await self.move(move.entry, on: stream, to: move.partition, fields: move.fields)
+        }
+        return outcomes.map { $0 ?? .leavePending }
+    }
+
+    /// The pending contexts of the records that answer a request, in one round trip. Only those
+    /// of requests answered once in the batch: routing a record may change its request's context
+    /// (the thread it started), which a second record of the same request must see.
+    func loadContexts(_ records: [ReplyRecord]) async -> [String: StreamFields] {
+        var answers: [String: Int] = [:]
+        var order: [String] = []
+        for record in records {
+            guard case .request(let requestID) = ReplyResolution.resolve(record, signer: signer) else { continue }
+            if answers[requestID] == nil { order.append(requestID) }
+            answers[requestID, default: 0] += 1
+        }
+        let requestIDs = order.filter { answers[$0] == 1 }
+        guard requestIDs.count > 1, let replies = try? await redis.pipeline(requestIDs.map { HGETALL(keys.pending($0)).request }) else { return [:] }
+        var contexts: [String: StreamFields] = [:]
+        for (requestID, reply) in zip(requestIDs, replies) {
+            if let fields = try? HGETALL(keys.pending(requestID)).decode(reply) { contexts[requestID] = fields }
+        }
+        return contexts
+    }
+
+    /// Moves one routed record to its partition (`BusMove`).
+    func move(_ entry: StreamEntry, on stream: String, to partition: Int, fields: StreamFields) async -> ConsumeOutcome {
+        do {
+            let moved = try await RedisClient.retrying(logger: logger, what: "routing reply \(entry.id)") { () throws(RedisError) -> Bool in
+                try await BusMove.forward(
+                    redis: redis, source: stream, group: BusKeys.replierGroup, entryID: entry.id,
+                    target: keys.replyPartition(partition), fields: fields
+                )
+            }
+            guard moved != nil else { return .leavePending }
+            ConnectorMetrics.replierRouted.increment()
+            return .alreadyAcknowledged
+        } catch {
+            return .deadLetter(reason: "cannot route to \(keys.replyPartition(partition)): \(error)")
+        }
+    }
+
+    /// Decides where one record goes.
+    private func decide(_ entry: StreamEntry, _ parsed: Result<ReplyRecord, RecordError>, on stream: String, contexts: [String: StreamFields]) async -> Decision {
         var record: ReplyRecord
         do {
-            record = try ReplyRecord(fields: entry.fields)
+            record = try parsed.get()
         } catch {
             await stats.bump(.repliesUnreadable)
-            return .deadLetter(reason: "unreadable reply record: \(error)")
+            return .done(.deadLetter(reason: "unreadable reply record: \(error)"))
         }
         let source = ReplySource(stream: stream, entryID: entry.id, connectorInbox: keys.replyInbox)
         if let agent = source.agent {
@@ -46,7 +135,7 @@ struct ReplyRouter: Sendable {
         } catch {
             logger.warning("not posting reply \(entry.id) from '\(record.from)': its components are invalid: \(error)")
             await stats.bump(.repliesUnreadable)
-            return .deadLetter(reason: "invalid buttons/components: \(error)")
+            return .done(.deadLetter(reason: "invalid buttons/components: \(error)"))
         }
 
         var routed: RoutedReply
@@ -54,29 +143,33 @@ struct ReplyRouter: Sendable {
         case .unroutable(let reason):
             logger.warning("not posting reply \(entry.id) from '\(record.from)': \(reason)")
             await stats.bump(.repliesUnroutable)
-            return .deadLetter(reason: "unroutable reply: \(reason)")
+            return .done(.deadLetter(reason: "unroutable reply: \(reason)"))
         case .outbound:
             switch await outboundChannel(record) {
             case .success(let channelID):
-                if let refusal = await policyRefusal(record, channelID: channelID) { return refusal.outcome }
+                if let refusal = await policyRefusal(record, channelID: channelID) { return .done(refusal.outcome) }
                 routed = RoutedReply(source: source, from: record.from, channelID: channelID)
             case .failure(let outcome):
-                return outcome.outcome
+                return .done(outcome.outcome)
             }
         case .request(let requestID):
-            let fields: StreamFields
+            var fields: StreamFields
             do {
-                guard let loaded = try await RedisClient.retrying(logger: logger, what: "loading context \(requestID)", { () throws(RedisError) in
-                    try await redis.run(HGETALL(keys.pending(requestID)))
-                }) else { return .leavePending }
-                fields = loaded
+                if let prefetched = contexts[requestID] {
+                    fields = prefetched
+                } else {
+                    guard let loaded = try await RedisClient.retrying(logger: logger, what: "loading context \(requestID)", { () throws(RedisError) in
+                        try await redis.run(HGETALL(keys.pending(requestID)))
+                    }) else { return .done(.leavePending) }
+                    fields = loaded
+                }
             } catch {
-                return .deadLetter(reason: "cannot load the pending context of \(requestID): \(error)")
+                return .done(.deadLetter(reason: "cannot load the pending context of \(requestID): \(error)"))
             }
             guard let context = try? PendingContext(fields: fields) else {
                 logger.warning("not posting reply \(entry.id): request \(requestID) is unknown or its context expired")
                 await stats.bump(.repliesExpired)
-                return .deadLetter(reason: "pending context for request \(requestID) is unknown or expired")
+                return .done(.deadLetter(reason: "pending context for request \(requestID) is unknown or expired"))
             }
             routed = RoutedReply(source: source, from: record.from, channelID: context.replyChannelID)
             // A command came as an interaction, not a message: there is nothing to reply to.
@@ -99,7 +192,7 @@ struct ReplyRouter: Sendable {
                 switch await startThread(named: name, for: context) {
                 case .success(let id?): thread = id
                 case .success(nil): break
-                case .failure(let refusal): return refusal.outcome
+                case .failure(let refusal): return .done(refusal.outcome)
                 }
             }
             if !thread.isEmpty {
@@ -125,7 +218,7 @@ struct ReplyRouter: Sendable {
                 guard let first = try? await RedisClient.retrying(logger: logger, what: "claiming the response of \(requestID)", { () throws(RedisError) -> Bool in
                     try await redis.run(HSETNX(keys.pending(requestID), field: PendingContext.ReplierField.responseEntry, value: source.key))
                     return try await redis.run(HGET(keys.pending(requestID), field: PendingContext.ReplierField.responseEntry)) == source.key
-                }) else { return .leavePending }
+                }) else { return .done(.leavePending) }
                 routed.interaction = interaction
                 routed.editsOriginal = first
             }
@@ -135,7 +228,7 @@ struct ReplyRouter: Sendable {
         if let rig = record.rigName, !routed.text.isEmpty { routed.text = "[\(rig)] " + routed.text }
         if routed.text.count > maxCharacters {
             await stats.bump(.repliesTooLong)
-            return .deadLetter(reason: "reply of \(routed.text.count) characters is over MAX_REPLY_CHARS=\(maxCharacters); not posted (it would take \(ReplySplitter().split(routed.text).count) messages)")
+            return .done(.deadLetter(reason: "reply of \(routed.text.count) characters is over MAX_REPLY_CHARS=\(maxCharacters); not posted (it would take \(ReplySplitter().split(routed.text).count) messages)"))
         }
         routed.files = record.files
         if routed.text.allSatisfy(\.isWhitespace) {
@@ -143,7 +236,7 @@ struct ReplyRouter: Sendable {
             // An update may only change the buttons; components, files and reactions stand alone.
             if components == nil, routed.updates.isEmpty, routed.files.isEmpty, routed.react == nil {
                 logger.notice("reply \(entry.id) is empty once its tokens are removed; nothing to post")
-                return .ack
+                return .done(.ack)
             }
         }
         if let components {
@@ -154,26 +247,13 @@ struct ReplyRouter: Sendable {
             do {
                 guard try await RedisClient.retrying(logger: logger, what: "storing the components of \(entry.id)", { () throws(RedisError) in
                     _ = try await redis.pipeline([HSET(key, fields: context.streamFields).request, EXPIRE(key, seconds: componentTTL).request])
-                }) != nil else { return .leavePending }
+                }) != nil else { return .done(.leavePending) }
             } catch {
-                return .deadLetter(reason: "cannot store the components of \(entry.id): \(error)")
+                return .done(.deadLetter(reason: "cannot store the components of \(entry.id): \(error)"))
             }
             routed.components = components.signedRows(set: source.key, signer: componentSigner)
         }
-        let partition = RoutedReply.partition(of: routed.channelID, count: partitions)
-        do {
-            let moved = try await RedisClient.retrying(logger: logger, what: "routing reply \(entry.id)") { () throws(RedisError) -> Bool in
-                try await BusMove.forward(
-                    redis: redis, source: stream, group: BusKeys.replierGroup, entryID: entry.id,
-                    target: keys.replyPartition(partition), fields: routed.streamFields
-                )
-            }
-            guard moved != nil else { return .leavePending }
-            ConnectorMetrics.replierRouted.increment()
-            return .alreadyAcknowledged
-        } catch {
-            return .deadLetter(reason: "cannot route to \(keys.replyPartition(partition)): \(error)")
-        }
+        return .move(partition: RoutedReply.partition(of: routed.channelID, count: partitions), fields: routed.streamFields)
     }
 
     struct Refusal: Error {

@@ -65,3 +65,35 @@ struct JSONScanTests {
         }
     }
 }
+
+extension JSONScanTests {
+    @Test("strings unescape as JSONSerialization unescapes them", arguments: [
+        #""plain""#, #""q\"uote""#, #""back\\slash""#, #""sl\/ash""#, #""\b\f\n\r\t""#, #""\u00e9\u00E9""#,
+        #""\ud83d\ude00 smile""#, "\"caf\u{e9} \u{1F600}\"", #""\u0000""#,
+    ])
+    func unescapes(literal: String) throws {
+        let bytes = Array(literal.utf8)
+        let expected = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) as? String
+        #expect(JSONScan.string(bytes, 0..<bytes.count) == expected)
+    }
+
+    @Test("malformed escapes are no string", arguments: [#""\x""#, #""\u12""#, #""\ud800""#, #""\ud800\u0041""#, #""\udc00""#])
+    func badEscapes(literal: String) {
+        let bytes = Array(literal.utf8)
+        #expect(JSONScan.string(bytes, 0..<bytes.count) == nil)
+    }
+
+    @Test("arrays: elements with their bytes; booleans")
+    func arrays() {
+        let bytes = Array(#"[1, "a,b", {"c":[2]}, [], null]"#.utf8)
+        let elements = JSONScan.elements(bytes, 0..<bytes.count)?.map { String(decoding: bytes[$0], as: UTF8.self) }
+        #expect(elements == ["1", #""a,b""#, #"{"c":[2]}"#, "[]", "null"])
+        let empty = Array("[ ]".utf8)
+        #expect(JSONScan.elements(empty, 0..<empty.count) == [])
+        let object = Array("{}".utf8)
+        #expect(JSONScan.elements(object, 0..<object.count) == nil)
+        let flags = Array("[true,false,1]".utf8)
+        let ranges = JSONScan.elements(flags, 0..<flags.count) ?? []
+        #expect(ranges.map { JSONScan.bool(flags, $0) } == [true, false, nil])
+    }
+}

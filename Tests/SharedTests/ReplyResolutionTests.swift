@@ -69,4 +69,20 @@ struct ReplyResolutionTests {
         }
         #expect(outcome == testCase.outcome)
     }
+
+    @Test("a request id is a lowercase UUID, exactly", arguments: [
+        ("0f8fad5b-d9cb-469f-a165-70867728950e", true),
+        ("00000000-0000-0000-0000-000000000000", true),
+        ("0F8FAD5B-D9CB-469F-A165-70867728950E", false),
+        ("0f8fad5b-d9cb-469f-a165-70867728950", false),
+        ("0f8fad5b-d9cb-469f-a165-70867728950e0", false),
+        ("0f8fad5bd-9cb-469f-a165-70867728950e", false),
+        ("0f8fad5b-d9cb-469f-a165-70867728950g", false),
+        (" 0f8fad5b-d9cb-469f-a165-70867728950e", false),
+        ("", false),
+        ("0f8fad5b-d9cb-469f-a165-7086772895é", false),
+    ])
+    func requestIDs(text: String, valid: Bool) {
+        #expect(ReplyResolution.isRequestID(text) == valid)
+    }
 }

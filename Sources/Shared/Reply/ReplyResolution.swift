@@ -31,8 +31,20 @@ public enum ReplyResolution: Equatable, Sendable {
         return .unroutable(reason: "no ack_for and no ctx block")
     }
 
+    /// A lowercase UUID (8-4-4-4-12 hex digits), checked byte by byte: this runs for every reply.
     static func isRequestID(_ text: String) -> Bool {
-        text.wholeMatch(of: #/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/#) != nil
+        var count = 0
+        for byte in text.utf8 {
+            let dash = count == 8 || count == 13 || count == 18 || count == 23
+            if dash {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte) else { return false }
+            }
+            count += 1
+            if count > 36 { return false }
+        }
+        return count == 36
     }
 }
 

@@ -59,13 +59,97 @@ public enum JSONScan {
         return range
     }
 
-    /// A JSON string value, unescaped; nil for anything else.
+    /// The string value of the member `name` of the JSON object in `data` (e.g. a created
+    /// message's `id`); nil when it is missing or not a string.
+    public static func string(member name: String, in data: Data) -> String? {
+        let bytes = [UInt8](data)
+        return value(at: [name], in: bytes).flatMap { string(bytes, $0) }
+    }
+
+    /// A JSON string value, unescaped; nil for anything else (or a malformed escape).
     public static func string(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
         guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\""), bytes[range.upperBound - 1] == UInt8(ascii: "\"") else { return nil }
         let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
-        if !bytes[inner].contains(UInt8(ascii: "\\")) { return String(decoding: bytes[inner], as: UTF8.self) }
-        // Escapes are rare in the values read this way: let Foundation unescape them.
-        return (try? JSONSerialization.jsonObject(with: Data(bytes[range]), options: [.fragmentsAllowed])) as? String
+        guard bytes[inner].contains(UInt8(ascii: "\\")) else { return String(decoding: bytes[inner], as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(inner.count)
+        var index = inner.lowerBound
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= inner.upperBound else { return nil }
+            var value: UInt32 = 0
+            for byte in bytes[at..<(at + 4)] {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            return value
+        }
+        while index < inner.upperBound {
+            let byte = bytes[index]
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            guard index + 1 < inner.upperBound else { return nil }
+            let escaped = bytes[index + 1]
+            index += 2
+            switch escaped {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4(index) else { return nil }
+                index += 4
+                if (0xD800..<0xDC00).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low one.
+                    guard index + 6 <= inner.upperBound, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                          let low = hex4(index + 2), (0xDC00..<0xE000).contains(low) else { return nil }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    index += 6
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    return nil
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                out.append(contentsOf: Array(String(Character(unicode)).utf8))
+            default:
+                return nil
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The elements of the JSON array at `range`, each as its byte range; nil for anything else.
+    public static func elements(_ bytes: [UInt8], _ range: Range<Int>) -> [Range<Int>]? {
+        var index = skipWhitespace(bytes, range.lowerBound, range.upperBound)
+        guard index < range.upperBound, bytes[index] == UInt8(ascii: "[") else { return nil }
+        index = skipWhitespace(bytes, index + 1, range.upperBound)
+        var result: [Range<Int>] = []
+        if index < range.upperBound, bytes[index] == UInt8(ascii: "]") { return result }
+        while true {
+            guard let end = try? skipValue(bytes, index, range.upperBound) else { return nil }
+            result.append(index..<end)
+            index = skipWhitespace(bytes, end, range.upperBound)
+            guard index < range.upperBound else { return nil }
+            if bytes[index] == UInt8(ascii: "]") { return result }
+            guard bytes[index] == UInt8(ascii: ",") else { return nil }
+            index = skipWhitespace(bytes, index + 1, range.upperBound)
+        }
+    }
+
+    /// Whether the value is the literal `true` (nil when it is not a boolean).
+    public static func bool(_ bytes: [UInt8], _ range: Range<Int>) -> Bool? {
+        if bytes[range].elementsEqual("true".utf8) { return true }
+        if bytes[range].elementsEqual("false".utf8) { return false }
+        return nil
     }
 
     /// A JSON integer value (no fraction, no exponent); nil for anything else.

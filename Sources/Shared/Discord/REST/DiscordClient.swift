@@ -111,7 +111,8 @@ public struct DiscordResponse: Sendable {
         status = response.status
         headers = response.headers
         body = response.body
-        rateLimit = RateLimitInfo(headers: response.headers, body: try? JSON.decode(JSONValue.self, from: response.body))
+        // A 2xx body says nothing about rate limits (only a 429's does): not parsed here.
+        rateLimit = RateLimitInfo(headers: response.headers, body: nil)
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
