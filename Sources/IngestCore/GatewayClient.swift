@@ -19,17 +19,28 @@ public struct GatewayFatalError: Error, CustomStringConvertible {
 }
 
 /// The Discord gateway v10 client: connects, identifies or resumes, heartbeats, reconnects,
-/// and hands each dispatch to `onDispatch`. Protocol decisions live in `GatewaySession`;
+/// and hands the dispatches to `onDispatch`. Protocol decisions live in `GatewaySession`;
 /// this type only performs them on a WebSocket.
+///
+/// Frames are read as they arrive into a buffer; whatever has arrived by the time the last
+/// batch is done is handled as the next batch (at most `maxBatch`), so under load a handler can
+/// write many events in one round trip, and when idle each event goes alone, at once. A batch's
+/// sequence is committed only once the handler says its events are durable.
 public actor GatewayClient {
     /// Handles one dispatch; returns false when it could not finish (the process is stopping
     /// mid-write), so the event's sequence is not committed and a RESUME replays it.
     public typealias DispatchHandler = @Sendable (GatewayFrame.EventRef) async -> Bool
+    /// Handles consecutive dispatches, in order; returns how many of them (from the first) are
+    /// done: fewer than given when it stopped mid-batch, and the rest is replayed by a RESUME.
+    public typealias BatchDispatchHandler = @Sendable ([GatewayFrame.EventRef]) async -> Int
+
+    /// The most frames handled as one batch.
+    public static let maxBatch = 128
 
     private var session: GatewaySession
     private let gatewayURL: String
     private let store: any GatewaySessionStore
-    private let onDispatch: DispatchHandler
+    private let onDispatch: BatchDispatchHandler
     private let logger: Logger
     private var pendingOutcome: Outcome?
     private var lastSaved = ContinuousClock.now
@@ -55,7 +66,7 @@ public actor GatewayClient {
         identifyGate: IdentifyGate? = nil,
         onMalformedFrame: (@Sendable (String) async -> Void)? = nil,
         logger: Logger,
-        onDispatch: @escaping DispatchHandler
+        onBatch: @escaping BatchDispatchHandler
     ) {
         self.onMalformedFrame = onMalformedFrame
         self.session = GatewaySession(token: token, resumable: resumable, shard: shard)
@@ -63,7 +74,29 @@ public actor GatewayClient {
         self.gatewayURL = gatewayURL
         self.store = store
         self.logger = logger
-        self.onDispatch = onDispatch
+        self.onDispatch = onBatch
+    }
+
+    /// A client whose handler takes one dispatch at a time.
+    public init(
+        token: String,
+        gatewayURL: String,
+        shard: (id: Int, count: Int) = (0, 1),
+        store: any GatewaySessionStore,
+        resumable: GatewaySession.Resumable?,
+        identifyGate: IdentifyGate? = nil,
+        onMalformedFrame: (@Sendable (String) async -> Void)? = nil,
+        logger: Logger,
+        onDispatch: @escaping DispatchHandler
+    ) {
+        self.init(
+            token: token, gatewayURL: gatewayURL, shard: shard, store: store, resumable: resumable, identifyGate: identifyGate,
+            onMalformedFrame: onMalformedFrame, logger: logger,
+            onBatch: { events in
+                for (index, event) in events.enumerated() where !(await onDispatch(event)) { return index }
+                return events.count
+            }
+        )
     }
 
     /// Runs until cancelled, or throws when Discord refuses the connection for a reason only a
@@ -118,16 +151,31 @@ public actor GatewayClient {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.heartbeatLoop(outbound: outbound) }
             group.addTask {
-                do {
-                    for try await message in inbound.messages(maxSize: GatewayFrame.maxSize) {
-                        guard case .text(let text) = message else {
-                            self.logger.warning("ignoring a binary gateway frame (the connector asks for JSON encoding)")
-                            continue
+                let buffer = FrameBuffer()
+                await withTaskGroup(of: Void.self) { reading in
+                    reading.addTask {
+                        do {
+                            for try await message in inbound.messages(maxSize: GatewayFrame.maxSize) {
+                                guard case .text(let text) = message else {
+                                    self.logger.warning("ignoring a binary gateway frame (the connector asks for JSON encoding)")
+                                    continue
+                                }
+                                buffer.append(text)
+                            }
+                        } catch {
+                            self.logger.warning("gateway read failed: \(error)")
                         }
-                        if await self.receive(text, outbound: outbound) { break }
+                        buffer.finish()
                     }
-                } catch {
-                    self.logger.warning("gateway read failed: \(error)")
+                    // What has arrived, a batch at a time; a closed connection's last frames are
+                    // still handled, in order, before this ends.
+                    while let texts = await buffer.next(max: Self.maxBatch) {
+                        if await self.receive(texts, outbound: outbound) { break }
+                    }
+                    // Stopping on our side: close, so the reading ends too (a 4000-range code
+                    // keeps the session resumable; a close already sent makes this a no-op).
+                    try? await outbound.close(.unknown(4000), reason: "stopping")
+                    reading.cancelAll()
                 }
             }
             // Whichever ends first ends the connection.
@@ -142,33 +190,44 @@ public actor GatewayClient {
         if session.resumable != nil { await store.save(session.resumable) }
     }
 
-    /// Handles one frame; returns true when the connection should end.
-    private func receive(_ text: String, outbound: WebSocketOutboundWriter) async -> Bool {
-        let frame: GatewayFrame
-        do {
-            frame = try GatewayFrame.decode(text)
-        } catch {
-            logger.error("skipping a malformed gateway frame: \(error)", metadata: ["bytes": "\(text.utf8.count)"])
-            await onMalformedFrame?(error.description)
-            return false
+    /// Handles consecutive frames: the dispatches among them go to the handler together, in
+    /// order, and the other frames' actions are performed as they come (a HELLO's identify
+    /// before any dispatch after it). Returns true when the connection should end.
+    private func receive(_ texts: [String], outbound: WebSocketOutboundWriter) async -> Bool {
+        var events: [GatewayFrame.EventRef] = []
+        for text in texts {
+            let frame: GatewayFrame
+            do {
+                frame = try GatewayFrame.decode(text)
+            } catch {
+                logger.error("skipping a malformed gateway frame: \(error)", metadata: ["bytes": "\(text.utf8.count)"])
+                await onMalformedFrame?(error.description)
+                continue
+            }
+            if frame.opcode == GatewayOpcode.hello.rawValue, session.resumable == nil, let identifyGate {
+                await identifyGate()
+            }
+            let actions = session.onFrame(frame)
+            for action in actions {
+                if case .dispatch(let event) = action { events.append(event) }
+            }
+            perform(actions.filter { if case .dispatch = $0 { false } else { true } }, outbound: outbound)
+            if pendingOutcome != nil { break }
         }
-        if frame.opcode == GatewayOpcode.hello.rawValue, session.resumable == nil, let identifyGate {
-            await identifyGate()
-        }
-        let actions = session.onFrame(frame)
-        for action in actions {
-            if case .dispatch(let event) = action {
-                guard await onDispatch(event), !Task.isCancelled else { return true }
-                session.commit(sequence: event.sequence)
+        if !events.isEmpty {
+            let done = await onDispatch(events)
+            if done > 0 {
+                let last = events[done - 1]
+                session.commit(sequence: last.sequence)
                 // Saved at most every 250 ms (and at READY): after a crash, RESUME replays a few
                 // events more, which the seen-markers drop, for one Redis write less per event.
-                if event.name == "READY" || ContinuousClock.now - lastSaved > .milliseconds(250) {
+                if events[..<done].contains(where: { $0.name == "READY" }) || ContinuousClock.now - lastSaved > .milliseconds(250) {
                     await store.save(session.resumable)
                     lastSaved = ContinuousClock.now
                 }
             }
+            if done < events.count || Task.isCancelled { return true }
         }
-        perform(actions.filter { if case .dispatch = $0 { false } else { true } }, outbound: outbound)
         await flush(outbound: outbound)
         return pendingOutcome != nil
     }
@@ -223,5 +282,60 @@ public actor GatewayClient {
     private static func versioned(_ url: String) -> String {
         let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
         return trimmed.contains("?") ? trimmed : trimmed + "/?v=10&encoding=json"
+    }
+}
+
+/// Text frames read from the WebSocket and not yet handled: filled by the reading task, drained
+/// in batches by the handling one.
+final class FrameBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var frames: [String] = []
+    private var finished = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func append(_ text: String) {
+        let resumed: CheckedContinuation<Void, Never>? = lock.withLock {
+            frames.append(text)
+            defer { waiter = nil }
+            return waiter
+        }
+        resumed?.resume()
+    }
+
+    /// No more frames will come (the connection ended).
+    func finish() {
+        let resumed: CheckedContinuation<Void, Never>? = lock.withLock {
+            finished = true
+            defer { waiter = nil }
+            return waiter
+        }
+        resumed?.resume()
+    }
+
+    /// Up to `max` frames, in order, waiting for the first; nil once finished and empty (or
+    /// cancelled).
+    func next(max: Int) async -> [String]? {
+        while true {
+            let taken: [String]? = lock.withLock {
+                guard !frames.isEmpty else { return nil }
+                let count = Swift.min(max, frames.count)
+                defer { frames.removeFirst(count) }
+                return Array(frames.prefix(count))
+            }
+            if let taken { return taken }
+            if lock.withLock({ finished }) || Task.isCancelled { return nil }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = lock.withLock { () -> Bool in
+                        if !frames.isEmpty || finished { return true }
+                        waiter = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            } onCancel: {
+                self.finish()
+            }
+        }
     }
 }

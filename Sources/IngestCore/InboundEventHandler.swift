@@ -86,9 +86,60 @@ actor InboundEventHandler {
         return true
     }
 
+    /// Handles consecutive events in order: the messages among them are decided one by one and
+    /// written together (`InboundAcceptor.accept(batch:)`, one round trip on one Redis); any
+    /// other event first writes the messages before it, then is handled alone. Returns how many
+    /// events (from the first) are done: fewer when the process stopped mid-batch.
+    func handle(batch events: [GatewayFrame.EventRef]) async -> Int {
+        var waiting: [Waiting] = []
+        for (index, event) in events.enumerated() {
+            if event.name == "MESSAGE_CREATE" {
+                lastEventAt = Date()
+                if policy.dropsUnread(event.data) {
+                    ConnectorMetrics.ingestDropped.increment()
+                    continue
+                }
+                do {
+                    let message = try DiscordMessage(gatewayPayload: event.data)
+                    if let inbound = await prepare(message) { waiting.append(Waiting(index: index, message: inbound, cursorChannel: message.channelID)) }
+                } catch {
+                    logger.error("skipping \(event.name) (seq \(event.sequence)): cannot decode its payload: \(error)")
+                    await stats.bump(.gatewayEventsUndecodable)
+                }
+                continue
+            }
+            if let stopped = await write(waiting) { return stopped }
+            waiting.removeAll()
+            guard await handle(event) else { return index }
+        }
+        if let stopped = await write(waiting) { return stopped }
+        return events.count
+    }
+
+    /// A decided message of a batch, waiting to be written with the others.
+    struct Waiting: Sendable {
+        var index: Int
+        var message: InboundMessage
+        var cursorChannel: String
+    }
+
+    /// Writes the waiting messages; the index of the first event not done, if one was stopped.
+    private func write(_ waiting: [Waiting]) async -> Int? {
+        guard !waiting.isEmpty else { return nil }
+        let outcomes = await acceptor.accept(batch: waiting.map { ($0.message, $0.cursorChannel) })
+        return zip(waiting, outcomes).first { $0.1 == .stopped }.map { $0.0.index }
+    }
+
     /// Writes an accepted message to the bus; false only when stopped before the write.
     @discardableResult
     func accept(_ message: DiscordMessage) async -> Bool {
+        guard let inbound = await prepare(message) else { return true }
+        return await acceptor.accept(inbound, cursorChannel: message.channelID) != .stopped
+    }
+
+    /// The record of a message that triggers the connector; nil (logged and counted) when the
+    /// trigger policy, an allowlist or the bot-loop budget drops it.
+    func prepare(_ message: DiscordMessage) async -> InboundMessage? {
         var channelID = message.channelID
         var threadID = ""
         var channelName = ""
@@ -111,18 +162,18 @@ actor InboundEventHandler {
         case .drop(let reason):
             logger.debug("dropped message \(message.id): \(reason)")
             ConnectorMetrics.ingestDropped.increment()
-            return true
+            return nil
         case .refuse(let reason):
             logger.notice("refused message \(message.id): \(reason)")
             await stats.bump(.inboundRefused)
-            return true
+            return nil
         case .accept(let accepted):
             kind = accepted
         }
         if policy.isAllowedBot(message), await overBotLoopBudget(message, channel: threadID.isEmpty ? channelID : threadID) {
             logger.notice("dropped message \(message.id) from bot \(message.author.id): over BOT_LOOP_BUDGET=\(botLoopBudget) a minute in this channel")
             await stats.bump(.botLoopDropped)
-            return true
+            return nil
         }
 
         var guildName = ""
@@ -146,7 +197,7 @@ actor InboundEventHandler {
             inbound.requestedAgent = repliedAgent
             inbound.repliedMessageID = replied
         }
-        return await acceptor.accept(inbound, cursorChannel: message.channelID) != .stopped
+        return inbound
     }
 
     /// Answers an interaction first (Discord's deadline is 3 s and does not wait for the bus),

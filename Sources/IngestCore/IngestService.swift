@@ -102,10 +102,9 @@ public struct IngestService: Service, CustomStringConvertible {
                 resumable: await store.load(),
                 identifyGate: { await Self.waitForIdentifySlot(redis: leaseRedis, key: keys.identifySlot(shard % maxConcurrency), owner: owner) },
                 onMalformedFrame: { _ in await stats.bump(.gatewayFramesMalformed) },
-                logger: logger
-            ) { event in
-                await handler.handle(event)
-            }
+                logger: logger,
+                onBatch: { events in await handler.handle(batch: events) }
+            )
             // The catch-up after a lost session is a child of the shard's work: it stops when the
             // shard is given up or the service stops, and never outlives them.
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -98,6 +98,58 @@ public struct InboundAcceptor: Sendable {
         await accept(click: click, await resolve(click: click))
     }
 
+    /// Writes consecutive messages, in order: on one Redis every accept script goes out in one
+    /// pipelined round trip (each still all or nothing, and exactly once by its seen-marker); in
+    /// a cluster, or for one message, one at a time. An outcome per message, in order.
+    public func accept(batch messages: [(message: InboundMessage, cursorChannel: String?)]) async -> [Outcome] {
+        guard messages.count > 1, !keys.cluster else {
+            var outcomes: [Outcome] = []
+            for item in messages { outcomes.append(await accept(item.message, cursorChannel: item.cursorChannel)) }
+            return outcomes
+        }
+        let requests = messages.map { acceptScript($0.message, cursorChannel: $0.cursorChannel, interaction: nil).request }
+        let replies: [RedisValue]?
+        do {
+            replies = try await RedisClient.retrying(logger: logger, what: "writing \(messages.count) messages to the inbound stream") { () throws(RedisError) -> [RedisValue] in
+                try await redis.pipeline(requests)
+            }
+        } catch {
+            replies = []  // each is tried alone below, with its own error
+        }
+        guard let replies else { return messages.map { _ in .stopped } }
+        var outcomes: [Outcome] = []
+        for (index, item) in messages.enumerated() {
+            switch index < replies.count ? replies[index] : .null {
+            case .integer(1):
+                logger.debug("accepted message \(item.message.messageID) as \(item.message.kind.rawValue)", metadata: ["request_id": "\(item.message.requestID)", "channel": "\(item.message.replyChannelID)"])
+                ConnectorMetrics.ingestAccepted.increment()
+                outcomes.append(.accepted)
+            case .integer(0):
+                logger.info("message \(item.message.dedupeID) was already accepted; not forwarding it twice")
+                ConnectorMetrics.ingestDuplicates.increment()
+                outcomes.append(.duplicate)
+            default:
+                // NOSCRIPT after a Redis restart, or an error of this message's own: alone.
+                outcomes.append(await accept(item.message, cursorChannel: item.cursorChannel))
+            }
+        }
+        return outcomes
+    }
+
+    /// The one-Redis accept script of a message (`BusScripts.acceptInbound`).
+    func acceptScript(_ inbound: InboundMessage, cursorChannel: String?, interaction: PendingContext.InteractionReply?) -> ScriptCall {
+        var context = PendingContext(inbound)
+        context.interaction = interaction
+        let pending = context.streamFields
+        let noticeDue = noticeAfter > 0 && inbound.kind != .component ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
+        let partition = BusKeys.partition(of: inbound.replyChannelID, count: partitions)
+        return BusScripts.acceptInbound.call(
+            keys: [keys.seen(inbound.dedupeID, inboundPartition: partition), keys.pending(inbound.requestID), keys.inbound(partition), keys.cursors, keys.unanswered],
+            arguments: [RedisBytes(pendingTTL), RedisBytes(cursorChannel ?? ""), RedisBytes(inbound.messageID), RedisBytes(noticeDue), RedisBytes(inbound.requestID), RedisBytes(pending.count)]
+                + pending.flattened + inbound.streamFields.flattened
+        )
+    }
+
     /// Writes `inbound`. `cursorChannel` is the channel whose catch-up cursor the message moves
     /// (the channel or thread it was posted in).
     /// - Parameters:
@@ -113,11 +165,7 @@ public struct InboundAcceptor: Sendable {
         let partition = BusKeys.partition(of: inbound.replyChannelID, count: partitions)
         let stream = keys.inbound(partition)
         let seen = keys.seen(inbound.dedupeID, inboundPartition: partition)
-        let write = BusScripts.acceptInbound.call(
-            keys: [seen, keys.pending(inbound.requestID), stream, keys.cursors, keys.unanswered],
-            arguments: [RedisBytes(pendingTTL), RedisBytes(cursorChannel ?? ""), RedisBytes(inbound.messageID), RedisBytes(noticeDue), RedisBytes(inbound.requestID), RedisBytes(pending.count)]
-                + pending.flattened + inbound.streamFields.flattened
-        )
+        let write = acceptScript(inbound, cursorChannel: cursorChannel, interaction: interaction)
         let cluster = keys.cluster
         /// The cluster's sequence (see the type's documentation).
         @Sendable func acceptInSlots() async throws(RedisError) -> Bool {
