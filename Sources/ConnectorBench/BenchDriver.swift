@@ -380,8 +380,11 @@ actor InboxReader {
 
     init(url: String, stream: String) async throws {
         let client = RedisClient(url: try RedisURL(parsing: url), timeout: .seconds(5), name: "bench-reader")
+        // Everything after the stream's newest entry now, read or not yet: "$" in the first XREAD
+        // would skip what arrives before that XREAD is sent (a fast first message).
+        let start = try await client.run(XRANGE(stream, count: 1, reversed: true)).first?.id ?? "0-0"
         task = Task { [weak self] in
-            var last = "$"
+            var last = start
             while !Task.isCancelled {
                 guard let entries = try? await client.run(XREAD(stream, after: last, count: 1000, block: 1000)) else { continue }
                 let now = Statistics.nowMicros()

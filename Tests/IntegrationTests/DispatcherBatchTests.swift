@@ -88,3 +88,28 @@ struct DispatcherBatchTests {
         }
     }
 }
+
+/// Bursts through the whole inbound path, where every stage writes in batches.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct InboundBurstTests {
+    @Test("a burst of 3,000 messages in three injections: each in the agent's inbox exactly once, in order")
+    func burst() async throws {
+        try await ConnectorStack.with(label: "burst", environment: ["TYPING_INDICATOR": "1", "UNANSWERED_NOTICE_AFTER": "0"], startingServices: true) { stack in
+            let total = 3_000
+            for start in stride(from: 0, to: total, by: 1_000) {
+                let batch = (start..<(start + 1_000)).map { ["channel_id": DiscordSimulatorProcess.World.dm, "content": "burst-\($0)"] as [String: Any] }
+                _ = try await stack.simulator.control("POST", "/_sim/messages/batch", body: ["messages": batch])
+            }
+            let delivered = await eventually(timeout: .seconds(60)) { () -> [String]? in
+                let contents = ((try? await stack.entries("sos:inbox:kasra")) ?? []).compactMap { $0.fields["content"] }
+                return contents.count >= total ? contents : nil
+            }
+            let inbound = try await stack.entries("discord:inbound").compactMap { $0.fields["content"] }
+            let inbox = try await stack.entries("sos:inbox:kasra").compactMap { $0.fields["content"] }
+            let missing = Set((0..<total).map { "burst-\($0)" }).subtracting(inbox)
+            #expect(delivered != nil, "inbound \(inbound.count), inbox \(inbox.count), missing from the inbox: \(missing.sorted().prefix(10)), from inbound: \(Set((0..<total).map { "burst-\($0)" }).subtracting(inbound).sorted().prefix(10))\n\(stack.logs())")
+            #expect(inbox == (0..<total).map { "burst-\($0)" })
+            #expect(inbound.count == total)
+        }
+    }
+}
