@@ -71,8 +71,7 @@ public actor HTTPClient {
         ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer)
         ccurl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, { data, size, count, context in
             let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-            sink.addHeaderLine(line)
+            sink.addHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         })
         ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)
@@ -139,16 +138,22 @@ public actor HTTPClient {
 }
 
 /// Collects one response's headers and body from curl's callbacks.
-private final class ResponseSink {
+final class ResponseSink {
     var body = Data()
     var headers: [String: String] = [:]
 
-    func addHeaderLine(_ line: String) {
+    /// One header line as curl hands it over (`Name: value\r\n`), read byte by byte: the name
+    /// lowercased (ASCII, as HTTP names are), the value without surrounding spaces or the line end.
+    func addHeaderLine(_ raw: UnsafeRawBufferPointer) {
+        let line = Array(raw)
         // A new status line (after a redirect or 100 Continue) starts a new header block.
-        if line.hasPrefix("HTTP/") { headers.removeAll(); return }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        headers[name] = value
+        if line.starts(with: "HTTP/".utf8) { headers.removeAll(); return }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var start = colon + 1, end = line.count
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        let name = line[..<colon].map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }
+        headers[String(decoding: name, as: UTF8.self)] = String(decoding: line[start..<end], as: UTF8.self)
     }
 }
