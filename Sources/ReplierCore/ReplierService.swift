@@ -163,7 +163,21 @@ struct ReplyPostingService: Service, CustomStringConvertible {
                 stats: parts.stats,
                 logger: parts.logger
             )
-            await parts.consumer(stream: parts.keys.replyPartition(partition), name: "replier-read-p\(partition)").run { entry in await poster.post(entry) }
+            // Posted in order, one at a time; the posted ones acknowledged together once the
+            // batch is done (one XACK instead of one per reply). A crash before that posts them
+            // again with the same nonces, which Discord (enforce_nonce) answers with the
+            // messages it already created.
+            await parts.consumer(stream: parts.keys.replyPartition(partition), name: "replier-read-p\(partition)").run(batch: { entries in
+                var outcomes: [ConsumeOutcome] = []
+                for entry in entries {
+                    if Task.isCancelled || Task.isShuttingDownGracefully {
+                        outcomes.append(.leavePending)
+                        continue
+                    }
+                    outcomes.append(await poster.post(entry))
+                }
+                return outcomes
+            })
         }
     }
 }
