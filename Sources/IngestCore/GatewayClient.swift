@@ -36,6 +36,8 @@ public actor GatewayClient {
 
     /// The most frames handled as one batch.
     public static let maxBatch = 128
+    /// The most frames read ahead of the handler.
+    static let maxBuffered = 4_096
 
     private var session: GatewaySession
     private let gatewayURL: String
@@ -160,7 +162,13 @@ public actor GatewayClient {
                                     self.logger.warning("ignoring a binary gateway frame (the connector asks for JSON encoding)")
                                     continue
                                 }
-                                buffer.append(text)
+                                // Read ahead at most `maxBuffered` frames: past that (a handler held up by a
+                                // Redis outage), stop reading, so TCP holds Discord back as before.
+                                if buffer.append(text) >= Self.maxBuffered {
+                                    while buffer.count >= Self.maxBuffered, !Task.isCancelled {
+                                        try? await Task.sleep(for: .milliseconds(10))
+                                    }
+                                }
                             }
                         } catch {
                             self.logger.warning("gateway read failed: \(error)")
@@ -293,14 +301,20 @@ final class FrameBuffer: @unchecked Sendable {
     private var finished = false
     private var waiter: CheckedContinuation<Void, Never>?
 
-    func append(_ text: String) {
-        let resumed: CheckedContinuation<Void, Never>? = lock.withLock {
+    /// Adds a frame; answers how many are waiting now.
+    @discardableResult
+    func append(_ text: String) -> Int {
+        let (resumed, count): (CheckedContinuation<Void, Never>?, Int) = lock.withLock {
             frames.append(text)
             defer { waiter = nil }
-            return waiter
+            return (waiter, frames.count)
         }
         resumed?.resume()
+        return count
     }
+
+    /// Frames waiting.
+    var count: Int { lock.withLock { frames.count } }
 
     /// No more frames will come (the connection ended).
     func finish() {

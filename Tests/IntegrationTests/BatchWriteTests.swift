@@ -43,7 +43,8 @@ struct BatchWriteTests {
     @Test("the gateway's frame buffer hands over frames in order, in batches of what has arrived, and ends once finished and drained")
     func frameBuffer() async throws {
         let buffer = FrameBuffer()
-        for index in 0..<5 { buffer.append("f\(index)") }
+        for index in 0..<5 { #expect(buffer.append("f\(index)") == index + 1) }
+        #expect(buffer.count == 5)
         #expect(await buffer.next(max: 3) == ["f0", "f1", "f2"])
         #expect(await buffer.next(max: 3) == ["f3", "f4"])
         // Waits for the next frame.
