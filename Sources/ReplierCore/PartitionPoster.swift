@@ -145,7 +145,9 @@ struct PartitionPoster: Sendable {
         logger.debug("posted reply \(reply.sourceEntry) to channel \(reply.channelID)", metadata: ["parts": "\(chunks.count)", "from": "\(reply.from)"])
         // One round trip: the counter, the request no longer waits for an unanswered notice, and
         // whether it has a status message to remove now that a real answer is out.
-        var bookkeeping = [stats.bumpRequest(.repliesPosted)]
+        // The rate limiter's record of the last post goes in the same round trip.
+        let records = poster.takeDeferredRecords()
+        var bookkeeping = records.map(\.request) + [stats.bumpRequest(.repliesPosted)]
         if !reply.from.isEmpty {
             bookkeeping += posted.map { SET(keys.postedBy($0), RedisBytes(reply.from), expireMilliseconds: postedTTL * 1000).request }
         }
@@ -155,6 +157,9 @@ struct PartitionPoster: Sendable {
             bookkeeping.append(HGET(keys.pending(reply.requestID), field: PendingContext.ReplierField.progressMessage).request)
         }
         let answers = (try? await redis.pipeline(bookkeeping)) ?? []
+        for (index, record) in records.enumerated() where answers.count <= index || answers[index].isError {
+            _ = try? await redis.run(record)  // NOSCRIPT after a Redis restart, or the pipeline failed
+        }
         if !reply.requestID.isEmpty, let status = answers.last?.string, !status.isEmpty {
             if await poster.delete(status, in: reply.channelID) == .cancelled { return .leavePending }
             _ = try? await redis.run(HDEL(keys.pending(reply.requestID), fields: [PendingContext.ReplierField.progressMessage, PendingContext.ReplierField.progressEditedAt]))

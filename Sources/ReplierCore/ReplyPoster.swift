@@ -81,13 +81,16 @@ struct ReplyPoster: Sendable {
     }
 
     /// Posts a message and gives back its id (nil with `DRY_RUN=1`).
+    /// The rate-limit records of posts not yet sent to Redis (`DiscordClient.takeDeferredRecords`).
+    func takeDeferredRecords() -> [ScriptCall] { discord.takeDeferredRecords() }
+
     func create(_ message: MessageCreate, to channelID: String, files: [DiscordFile] = []) async -> (result: Result, id: String?) {
         if dryRun {
             logger.notice("DRY_RUN: would post to channel \(channelID): \(message.content.prefix(120))", metadata: ["characters": "\(message.content.count)", "files": "\(files.count)"])
             return (.posted, nil)
         }
         do {
-            let response = try await discord.perform(.createMessage(channel: channelID, message, files: files), retries: .untilCancelled)
+            let response = try await discord.perform(.createMessage(channel: channelID, message, files: files), retries: .untilCancelled, deferRecord: true)
             // Only the new message's id is needed: read it, not the whole message.
             let id = JSONScan.string(member: "id", in: response.body)
             if id == nil { logger.warning("Discord's answer to a post to channel \(channelID) has no message id: \(response.bodyText.prefix(200))") }

@@ -61,6 +61,44 @@ struct DiscordClientTests {
         }
     }
 
+    @Test("deferred records: a routine answer's record waits for the caller's writes or the next reservation; 5 per 5 s still holds, with no 429")
+    func deferredRecords() async throws {
+        let directory = try makeScratchDirectory("discord-client-deferred")
+        let redis = try await RedisServer(directory: directory)
+        let simulator = try await DiscordSimulatorProcess(directory: directory)
+        let logger = Logger(label: "deferred")
+        let client = DiscordClient(apiBase: simulator.apiBase, token: simulator.token, limiter: SharedRateLimiter(redis: redis.client, logger: logger), logger: logger)
+        do {
+            let started = ContinuousClock.now
+            for index in 0..<7 {
+                var message = Self.message
+                message.content = "post \(index)"
+                _ = try await client.perform(.createMessage(channel: World.general, message, files: []), retries: .untilCancelled, deferRecord: true)
+                // The first answer teaches the bucket and the fifth empties the window: both
+                // recorded at once. The others are routine, their records left to the caller.
+                if [0, 4].contains(index) {
+                    #expect(client.takeDeferredRecords().isEmpty, "after post \(index)")
+                } else if index.isMultiple(of: 2) {
+                    // The caller sends it with its own writes (as the Replier's bookkeeping does).
+                    let left = client.takeDeferredRecords()
+                    #expect(left.count == 1, "after post \(index)")
+                    _ = try await redis.client.pipeline(left.map(\.request) + [SET("caller:write", "1").request])
+                }
+                // Odd posts: left in the client, sent with the next reservation.
+            }
+            #expect(ContinuousClock.now - started >= .seconds(4), "the sixth post waited for the window")
+            #expect(try await simulator.posts(channelID: World.general).count == 7)
+            #expect(try await simulator.stats()["rate_limited"]?.doubleValue == 0)
+        } catch {
+            await simulator.stop()
+            await redis.stop()
+            throw error
+        }
+        await simulator.stop()
+        await redis.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     @Test("429 and 5xx are retried until Discord accepts; the post happens once")
     func retriesTransientFailures() async throws {
         try await withClient { client, simulator in

@@ -8,6 +8,12 @@ public enum RedisValue: Sendable, Equatable, CustomStringConvertible {
     case null
     case array([RedisValue])
 
+    /// An error reply.
+    public var isError: Bool {
+        if case .error = self { return true }
+        return false
+    }
+
     public var string: String? {
         switch self {
         case .bulk(let value): return value.string

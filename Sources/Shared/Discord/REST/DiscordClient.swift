@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Discord's REST API as the connector uses it: `perform(endpoint)` is the one way a request is
 /// sent. It takes the shared rate limiter's reservation first, sends the request, teaches the
@@ -15,6 +16,9 @@ public struct DiscordClient: Sendable {
     /// Nil: no shared limiter (the operator CLI's one-off calls); a 429 is still waited out.
     private let limiter: SharedRateLimiter?
     private let logger: Logger
+    /// Records of routine answers (`SharedRateLimiter.isRoutine`) not yet sent: they go with the
+    /// next reservation, or with the caller's own writes (`takeDeferredRecords`).
+    private let deferred = DeferredRecords()
 
     public init(apiBase: String, token: String, http: HTTPClient = HTTPClient(name: "discord-rest"), limiter: SharedRateLimiter?, logger: Logger) {
         self.apiBase = apiBase
@@ -36,7 +40,10 @@ public struct DiscordClient: Sendable {
     /// Sends the request and returns Discord's 2xx answer.
     /// - Throws: `DiscordFailure` (`.rejected` for a final 4xx, `.gaveUp` when the retries ran
     ///   out, `.cancelled`).
-    public func perform(_ endpoint: DiscordEndpoint, retries: Retries = .attempts(5)) async throws(DiscordFailure) -> DiscordResponse {
+    /// - Parameter deferRecord: a routine answer's record waits for the next round trip to Redis
+    ///   (this client's next reservation, or the caller's writes after `takeDeferredRecords`)
+    ///   instead of costing one of its own.
+    public func perform(_ endpoint: DiscordEndpoint, retries: Retries = .attempts(5), deferRecord: Bool = false) async throws(DiscordFailure) -> DiscordResponse {
         let body: HTTPBody?
         do {
             body = try endpoint.encodedBody()
@@ -53,7 +60,7 @@ public struct DiscordClient: Sendable {
             attempt += 1
             var reservation: SharedRateLimiter.Reservation?
             if let limiter {
-                guard let reserved = await limiter.acquire(route: endpoint.route, major: endpoint.major, countsGlobally: endpoint.countsGlobally) else { break }
+                guard let reserved = await limiter.acquire(route: endpoint.route, major: endpoint.major, countsGlobally: endpoint.countsGlobally, after: deferred.takeAll()) else { break }
                 reservation = reserved
             }
             let response: HTTPResponse
@@ -67,7 +74,14 @@ public struct DiscordClient: Sendable {
                 continue
             }
             let answer = DiscordResponse(response)
-            await limiter?.record(route: endpoint.route, major: endpoint.major, reservation: reservation, status: response.status, info: answer.rateLimit)
+            if let limiter {
+                if deferRecord, limiter.isRoutine(route: endpoint.route, status: response.status, info: answer.rateLimit),
+                   let call = limiter.recordCall(route: endpoint.route, major: endpoint.major, reservation: reservation, status: response.status, info: answer.rateLimit) {
+                    deferred.append(call)
+                } else {
+                    await limiter.record(route: endpoint.route, major: endpoint.major, reservation: reservation, status: response.status, info: answer.rateLimit)
+                }
+            }
             switch response.status {
             case 200..<300:
                 return answer
@@ -88,6 +102,10 @@ public struct DiscordClient: Sendable {
         }
         throw .cancelled
     }
+
+    /// The records `perform(deferRecord: true)` left to send: the caller sends them with its own
+    /// writes (a script the server no longer has must then be run again on its own).
+    public func takeDeferredRecords() -> [ScriptCall] { deferred.takeAll() }
 
     /// `perform`, decoding the answer's JSON body.
     public func perform<T: Decodable>(_ endpoint: DiscordEndpoint, retries: Retries = .attempts(5), as type: T.Type) async throws(DiscordFailure) -> T {
@@ -161,4 +179,13 @@ public enum DiscordFailure: Error, Sendable, CustomStringConvertible {
         case .undecodable(let problem): return problem
         }
     }
+}
+
+/// The rate-limit records one client has not sent yet.
+private final class DeferredRecords: Sendable {
+    private let calls = Mutex<[ScriptCall]>([])
+
+    func append(_ call: ScriptCall) { calls.withLock { $0.append(call) } }
+
+    func takeAll() -> [ScriptCall] { calls.withLock { calls in defer { calls = [] }; return calls } }
 }

@@ -10,6 +10,12 @@ import Logging
 /// `-Reset-After`), and a 429 pauses exactly the scope it names: the bucket (`user`, `shared`)
 /// or everything (`global`). Invalid requests (401, 403, 429) are counted per 10 minutes, and
 /// requests slow down well before Discord's 10,000 ban threshold.
+///
+/// A routine answer (`isRoutine`: a 2xx from a known bucket with requests left) teaches nothing
+/// but the reservation's time; its record (`recordCall`, timed at the answer) may ride on the
+/// caller's next round trip to Redis (`acquire(after:)`, or the caller's own pipeline), so a
+/// send costs one round trip of its own instead of two. Until it arrives, the reservation
+/// counts from when it was made, which is earlier, for that moment only.
 public struct SharedRateLimiter: Sendable {
     public struct Settings: Sendable {
         /// Requests per second for the whole bot (Discord's default is 50).
@@ -61,10 +67,15 @@ public struct SharedRateLimiter: Sendable {
     /// reservation is empty.
     /// - Parameter countsGlobally: false for routes outside the bot's global limit (interaction
     ///   callbacks and interaction webhooks): only their bucket is counted.
-    public func acquire(route: String, major: String, countsGlobally: Bool = true) async -> Reservation? {
+    /// - Parameter after: records of earlier answers not yet applied (`recordCall`): sent in the
+    ///   same round trip, before the reservation.
+    public func acquire(route: String, major: String, countsGlobally: Bool = true, after records: [ScriptCall] = []) async -> Reservation? {
+        var records = records
         while !Task.isCancelled {
             do {
-                switch try await attempt(route: route, major: major, countsGlobally: countsGlobally) {
+                let pending = records
+                records = []
+                switch try await attempt(route: route, major: major, countsGlobally: countsGlobally, after: pending) {
                 case .reserved(let reservation): return reservation
                 case .wait(let milliseconds): try? await Task.sleep(for: .milliseconds(milliseconds))
                 }
@@ -82,19 +93,35 @@ public struct SharedRateLimiter: Sendable {
     }
 
     /// One attempt: reserves a request, or says how long to wait.
-    public func attempt(route: String, major: String, countsGlobally: Bool = true) async throws(RedisError) -> Attempt {
+    public func attempt(route: String, major: String, countsGlobally: Bool = true, after records: [ScriptCall] = []) async throws(RedisError) -> Attempt {
         let bucket = try await bucketName(route)
         let now = Self.nowMilliseconds()
         let window = now / 600_000
         let id = "\(now):\(UInt64.random(in: 0...UInt64.max))"
         let bucketSent = keys.bucketSent(bucket, major: major)
-        let reply = try await redis.run(Self.acquireScript.call(
+        let acquire = Self.acquireScript.call(
             keys: [keys.globalPause, keys.invalid(window: window), keys.invalidSpacing, keys.bucketState(bucket, major: major), bucketSent, keys.globalSent],
             arguments: [
                 RedisBytes(now), RedisBytes(settings.globalPerSecond), RedisBytes(settings.coldLimit), RedisBytes(settings.coldWindowMilliseconds),
                 RedisBytes(settings.invalidRequestGuard), RedisBytes((window + 1) * 600_000), RedisBytes(id), countsGlobally ? "1" : "0",
             ]
-        ))
+        )
+        let reply: RedisValue
+        if records.isEmpty {
+            reply = try await redis.run(acquire)
+        } else {
+            // The earlier records first, then this reservation: one round trip. A script the
+            // server no longer has (NOSCRIPT after a restart) is run again on its own.
+            let replies = try await redis.pipeline(records.map(\.request) + [acquire.request])
+            for (record, answer) in zip(records, replies) {
+                if case .error = answer { try await redis.run(record) }
+            }
+            if case .error = replies[records.count] {
+                reply = try await redis.run(acquire)
+            } else {
+                reply = replies[records.count]
+            }
+        }
         if reply.array?.first?.string != nil { return .reserved(Reservation(id: id, bucketSent: bucketSent, bucket: bucket)) }
         return .wait(milliseconds: max(1, reply.int ?? 1))
     }
@@ -114,39 +141,67 @@ public struct SharedRateLimiter: Sendable {
         return learned
     }
 
+    /// Whether Discord's answer teaches nothing beyond the reservation's time: a 2xx from the
+    /// bucket already known for the route, with requests left in it. Its record may then wait
+    /// for a round trip the caller makes anyway (`recordCall`, `acquire(after:)`).
+    public func isRoutine(route: String, status: Int, info: RateLimitInfo) -> Bool {
+        guard (200..<300).contains(status), let known = buckets[route] else { return false }
+        if let header = info.bucket, !header.isEmpty, header != known { return false }
+        return info.remaining != 0
+    }
+
+    /// The record of a routine answer (`isRoutine`) as a script call to send later; nil when
+    /// the route's bucket is not known here.
+    public func recordCall(route: String, major: String, reservation: Reservation?, status: Int, info: RateLimitInfo) -> ScriptCall? {
+        guard let current = buckets[route] else { return nil }
+        return recordScriptCall(route: route, major: major, reservation: reservation, status: status, info: info, current: current, now: Self.nowMilliseconds())
+    }
+
     /// Learns from Discord's answer to a request made after `acquire`.
     public func record(route: String, major: String, reservation: Reservation?, status: Int, info: RateLimitInfo) async {
-        let scope: String
-        switch (status, info.scope, info.global) {
-        case (429, _, true), (429, "global"?, _): scope = "global"
-        case (429, _, _): scope = "bucket"
-        default: scope = ""
-        }
-        let retryAfterMs = Int((info.retryAfter ?? 0) * 1000)
-        let resetAfterMs = info.resetAfter.map { Int($0 * 1000) } ?? -1
+        let scope = Self.scope(status: status, info: info)
         let now = Self.nowMilliseconds()
         do {
             let current = try await bucketName(route)
             let header = info.bucket ?? ""
             let learned = header.isEmpty ? current : header
-            try await redis.run(Self.recordScript.call(
-                keys: [
-                    keys.globalSent, reservation?.bucketSent ?? keys.bucketSent(current, major: major), keys.invalid(window: now / 600_000),
-                    keys.globalPause, keys.route(route),
-                    keys.bucketState(current, major: major), keys.bucketSent(current, major: major),
-                    keys.bucketState(learned, major: major), keys.bucketSent(learned, major: major),
-                ],
-                arguments: [
-                    RedisBytes(now), RedisBytes(status), RedisBytes(header), RedisBytes(info.limit.map(String.init) ?? ""),
-                    RedisBytes(info.remaining.map(String.init) ?? ""), RedisBytes(resetAfterMs), RedisBytes(scope),
-                    RedisBytes(retryAfterMs), RedisBytes(reservation?.id ?? ""), RedisBytes(current),
-                ]
-            ))
+            try await redis.run(recordScriptCall(route: route, major: major, reservation: reservation, status: status, info: info, current: current, now: now))
             if learned != current { buckets[route] = learned }
         } catch {
             logger.warning("cannot record rate-limit headers: \(error)")
         }
-        if scope == "global" { logger.warning("Discord's global rate limit was hit; every request waits \(retryAfterMs) ms") }
+        if scope == "global" { logger.warning("Discord's global rate limit was hit; every request waits \(Int((info.retryAfter ?? 0) * 1000)) ms") }
+    }
+
+    /// What a 429 paused: "global", "bucket", or "" for any other answer.
+    static func scope(status: Int, info: RateLimitInfo) -> String {
+        switch (status, info.scope, info.global) {
+        case (429, _, true), (429, "global"?, _): "global"
+        case (429, _, _): "bucket"
+        default: ""
+        }
+    }
+
+    /// The record script's call for an answer (`recordScript`).
+    private func recordScriptCall(route: String, major: String, reservation: Reservation?, status: Int, info: RateLimitInfo, current: String, now: Int) -> ScriptCall {
+        let scope = Self.scope(status: status, info: info)
+        let retryAfterMs = Int((info.retryAfter ?? 0) * 1000)
+        let resetAfterMs = info.resetAfter.map { Int($0 * 1000) } ?? -1
+        let header = info.bucket ?? ""
+        let learned = header.isEmpty ? current : header
+        return Self.recordScript.call(
+            keys: [
+                keys.globalSent, reservation?.bucketSent ?? keys.bucketSent(current, major: major), keys.invalid(window: now / 600_000),
+                keys.globalPause, keys.route(route),
+                keys.bucketState(current, major: major), keys.bucketSent(current, major: major),
+                keys.bucketState(learned, major: major), keys.bucketSent(learned, major: major),
+            ],
+            arguments: [
+                RedisBytes(now), RedisBytes(status), RedisBytes(header), RedisBytes(info.limit.map(String.init) ?? ""),
+                RedisBytes(info.remaining.map(String.init) ?? ""), RedisBytes(resetAfterMs), RedisBytes(scope),
+                RedisBytes(retryAfterMs), RedisBytes(reservation?.id ?? ""), RedisBytes(current),
+            ]
+        )
     }
 
     static func nowMilliseconds() -> Int { Int(Date().timeIntervalSince1970 * 1000) }
