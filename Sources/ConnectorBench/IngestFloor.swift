@@ -26,11 +26,13 @@ enum IngestFloor {
         var logger = Logger(label: "ingest-floor")
         logger.logLevel = .warning
         let redis = RedisClient(url: busURL, name: "floor")
-        let gateway = GatewayClient(token: token, gatewayURL: gatewayURL, store: NoStore(), resumable: nil, logger: logger) { event in
-            guard event.name == "MESSAGE_CREATE" else { return true }
-            _ = try? await redis.run(XADD(stream, fields: StreamFields(bytes: [("d", RedisBytes(Array(event.data)))])))
-            return true
-        }
+        let gateway = GatewayClient(token: token, gatewayURL: gatewayURL, store: NoStore(), resumable: nil, logger: logger, onBatch: { events in
+            // One XADD per message, as a gateway reader that does nothing more would.
+            for event in events where event.name == "MESSAGE_CREATE" {
+                _ = try? await redis.run(XADD(stream, fields: StreamFields(bytes: [("d", RedisBytes(Array(event.data)))])))
+            }
+            return events.count
+        })
         do {
             try await gateway.run()
         } catch {

@@ -27,9 +27,6 @@ public struct GatewayFatalError: Error, CustomStringConvertible {
 /// write many events in one round trip, and when idle each event goes alone, at once. A batch's
 /// sequence is committed only once the handler says its events are durable.
 public actor GatewayClient {
-    /// Handles one dispatch; returns false when it could not finish (the process is stopping
-    /// mid-write), so the event's sequence is not committed and a RESUME replays it.
-    public typealias DispatchHandler = @Sendable (GatewayFrame.EventRef) async -> Bool
     /// Handles consecutive dispatches, in order; returns how many of them (from the first) are
     /// done: fewer than given when it stopped mid-batch, and the rest is replayed by a RESUME.
     public typealias BatchDispatchHandler = @Sendable ([GatewayFrame.EventRef]) async -> Int
@@ -77,28 +74,6 @@ public actor GatewayClient {
         self.store = store
         self.logger = logger
         self.onDispatch = onBatch
-    }
-
-    /// A client whose handler takes one dispatch at a time.
-    public init(
-        token: String,
-        gatewayURL: String,
-        shard: (id: Int, count: Int) = (0, 1),
-        store: any GatewaySessionStore,
-        resumable: GatewaySession.Resumable?,
-        identifyGate: IdentifyGate? = nil,
-        onMalformedFrame: (@Sendable (String) async -> Void)? = nil,
-        logger: Logger,
-        onDispatch: @escaping DispatchHandler
-    ) {
-        self.init(
-            token: token, gatewayURL: gatewayURL, shard: shard, store: store, resumable: resumable, identifyGate: identifyGate,
-            onMalformedFrame: onMalformedFrame, logger: logger,
-            onBatch: { events in
-                for (index, event) in events.enumerated() where !(await onDispatch(event)) { return index }
-                return events.count
-            }
-        )
     }
 
     /// Runs until cancelled, or throws when Discord refuses the connection for a reason only a

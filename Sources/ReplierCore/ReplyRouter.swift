@@ -41,11 +41,13 @@ struct ReplyRouter: Sendable {
     /// entry, so a crash in between repeats nothing that was done).
     func route(batch entries: [StreamEntry], on stream: String) async -> [ConsumeOutcome] {
         let parsed = entries.map { entry in Result { () throws(RecordError) in try ReplyRecord(fields: entry.fields) } }
-        let contexts = await loadContexts(parsed.compactMap { try? $0.get() })
+        // Which request (or channel) each record answers, worked out once (it verifies ctx tags).
+        let resolutions = parsed.map { (try? $0.get()).map { ReplyResolution.resolve($0, signer: signer) } }
+        let contexts = await loadContexts(resolutions.compactMap { $0 })
         var outcomes = [ConsumeOutcome?](repeating: nil, count: entries.count)
         var moves: [(index: Int, entry: StreamEntry, partition: Int, fields: StreamFields)] = []
         for (index, entry) in entries.enumerated() {
-            switch await decide(entry, parsed[index], on: stream, contexts: contexts) {
+            switch await decide(entry, parsed[index], resolutions[index], on: stream, contexts: contexts) {
             case .move(let partition, let fields): moves.append((index, entry, partition, fields))
             case .done(let outcome): outcomes[index] = outcome
             }
@@ -79,11 +81,11 @@ struct ReplyRouter: Sendable {
     /// The pending contexts of the records that answer a request, in one round trip. Only those
     /// of requests answered once in the batch: routing a record may change its request's context
     /// (the thread it started), which a second record of the same request must see.
-    func loadContexts(_ records: [ReplyRecord]) async -> [String: StreamFields] {
+    func loadContexts(_ resolutions: [ReplyResolution]) async -> [String: StreamFields] {
         var answers: [String: Int] = [:]
         var order: [String] = []
-        for record in records {
-            guard case .request(let requestID) = ReplyResolution.resolve(record, signer: signer) else { continue }
+        for resolution in resolutions {
+            guard case .request(let requestID) = resolution else { continue }
             if answers[requestID] == nil { order.append(requestID) }
             answers[requestID, default: 0] += 1
         }
@@ -114,7 +116,7 @@ struct ReplyRouter: Sendable {
     }
 
     /// Decides where one record goes.
-    private func decide(_ entry: StreamEntry, _ parsed: Result<ReplyRecord, RecordError>, on stream: String, contexts: [String: StreamFields]) async -> Decision {
+    private func decide(_ entry: StreamEntry, _ parsed: Result<ReplyRecord, RecordError>, _ resolution: ReplyResolution?, on stream: String, contexts: [String: StreamFields]) async -> Decision {
         var record: ReplyRecord
         do {
             record = try parsed.get()
@@ -139,7 +141,7 @@ struct ReplyRouter: Sendable {
         }
 
         var routed: RoutedReply
-        switch ReplyResolution.resolve(record, signer: signer) {
+        switch resolution ?? ReplyResolution.resolve(record, signer: signer) {
         case .unroutable(let reason):
             logger.warning("not posting reply \(entry.id) from '\(record.from)': \(reason)")
             await stats.bump(.repliesUnroutable)

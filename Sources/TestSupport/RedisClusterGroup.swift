@@ -4,7 +4,7 @@ import Shared
 /// A Redis Cluster of three primaries (and optionally a replica of each) on loopback for one
 /// test, made with `redis-cli --cluster create`; every process is stopped by the pid it was
 /// started with.
-public final class RedisClusterGroup: @unchecked Sendable {
+public final class RedisClusterGroup: ServerGroup, @unchecked Sendable {
     public let directory: String
     public private(set) var nodes: [(port: Int, process: ChildProcess)] = []
 
@@ -68,17 +68,7 @@ public final class RedisClusterGroup: @unchecked Sendable {
     /// Runs `body` against a fresh group in a scratch directory and stops every process
     /// afterwards, pass or fail; a failure is rethrown with the servers' logs attached.
     public static func with(label: String, replicas: Int = 0, _ body: (RedisClusterGroup) async throws -> Void) async throws {
-        let directory = try makeScratchDirectory(label)
-        let group = try await RedisClusterGroup(directory: directory, replicas: replicas)
-        do {
-            try await body(group)
-        } catch {
-            let logs = group.logs
-            await group.stop()
-            throw TestSupportError("\(error)\n--- redis servers ---\n\(logs)")
-        }
-        await group.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        try await withScratch(label: label, make: { try await RedisClusterGroup(directory: $0, replicas: replicas) }, body)
     }
 
     /// The nodes' logs, for a failure message.

@@ -3,7 +3,7 @@ import Shared
 
 /// A Redis Sentinel setup on loopback for one test: a primary, two replicas and three
 /// sentinels (quorum 2, a node is down after 1 s), all real `redis-server` processes.
-public final class SentinelGroup: @unchecked Sendable {
+public final class SentinelGroup: ServerGroup, @unchecked Sendable {
     public static let master = "mymaster"
     public let directory: String
     /// Data nodes by port; the first was started as the primary.
@@ -72,17 +72,7 @@ public final class SentinelGroup: @unchecked Sendable {
     /// Runs `body` against a fresh group in a scratch directory and stops every process
     /// afterwards, pass or fail; a failure is rethrown with the servers' logs attached.
     public static func with(label: String, _ body: (SentinelGroup) async throws -> Void) async throws {
-        let directory = try makeScratchDirectory(label)
-        let group = try await SentinelGroup(directory: directory)
-        do {
-            try await body(group)
-        } catch {
-            let logs = group.logs
-            await group.stop()
-            throw TestSupportError("\(error)\n--- redis servers ---\n\(logs)")
-        }
-        await group.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        try await withScratch(label: label, make: { try await SentinelGroup(directory: $0) }, body)
     }
 
     public func client(port: Int, timeout: Duration = .seconds(5)) throws -> RedisClient {

@@ -17,6 +17,11 @@ struct DiscordClientTests {
     }
 
     func withClient(_ simulatorArguments: [String] = [], _ body: (DiscordClient, DiscordSimulatorProcess) async throws -> Void) async throws {
+        try await withClient(simulatorArguments) { client, simulator, _ in try await body(client, simulator) }
+    }
+
+    /// The client, the simulator, and the redis-server its limiter uses.
+    func withClient(_ simulatorArguments: [String] = [], _ body: (DiscordClient, DiscordSimulatorProcess, RedisServer) async throws -> Void) async throws {
         let directory = try makeScratchDirectory("discord-client")
         let redis = try await RedisServer(directory: directory)
         let simulator: DiscordSimulatorProcess
@@ -30,7 +35,7 @@ struct DiscordClientTests {
         let limiter = SharedRateLimiter(redis: redis.client, logger: logger)
         let client = DiscordClient(apiBase: simulator.apiBase, token: simulator.token, limiter: limiter, logger: logger)
         do {
-            try await body(client, simulator)
+            try await body(client, simulator, redis)
         } catch {
             await simulator.stop()
             await redis.stop()
@@ -63,12 +68,7 @@ struct DiscordClientTests {
 
     @Test("deferred records: a routine answer's record waits for the caller's writes or the next reservation; 5 per 5 s still holds, with no 429")
     func deferredRecords() async throws {
-        let directory = try makeScratchDirectory("discord-client-deferred")
-        let redis = try await RedisServer(directory: directory)
-        let simulator = try await DiscordSimulatorProcess(directory: directory)
-        let logger = Logger(label: "deferred")
-        let client = DiscordClient(apiBase: simulator.apiBase, token: simulator.token, limiter: SharedRateLimiter(redis: redis.client, logger: logger), logger: logger)
-        do {
+        try await withClient { client, simulator, redis in
             let started = ContinuousClock.now
             for index in 0..<7 {
                 var message = Self.message
@@ -89,14 +89,7 @@ struct DiscordClientTests {
             #expect(ContinuousClock.now - started >= .seconds(4), "the sixth post waited for the window")
             #expect(try await simulator.posts(channelID: World.general).count == 7)
             #expect(try await simulator.stats()["rate_limited"]?.doubleValue == 0)
-        } catch {
-            await simulator.stop()
-            await redis.stop()
-            throw error
         }
-        await simulator.stop()
-        await redis.stop()
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     @Test("429 and 5xx are retried until Discord accepts; the post happens once")

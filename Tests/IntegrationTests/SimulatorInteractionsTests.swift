@@ -340,11 +340,12 @@ extension SimulatorInteractionsTests {
             let events = Events()
             let client = GatewayClient(
                 token: simulator.token, gatewayURL: "ws://127.0.0.1:\(simulator.port)", store: NoStore(), resumable: nil,
-                logger: Logger(label: "sim-interactions-gateway")
-            ) { event in
-                await events.append(event)
-                return true
-            }
+                logger: Logger(label: "sim-interactions-gateway"),
+                onBatch: { batch in
+                    for event in batch { await events.append(event) }
+                    return batch.count
+                }
+            )
             let task = Task { try await client.run() }
             defer { task.cancel() }
             let ready = await eventually(timeout: .seconds(10)) { await events.named("READY").isEmpty ? nil : true }
@@ -417,11 +418,12 @@ extension SimulatorInteractionsTests {
         let events = Events()
         let client = GatewayClient(
             token: simulator.token, gatewayURL: "ws://127.0.0.1:\(simulator.port)", store: NoStore(), resumable: nil,
-            logger: Logger(label: "sim-components-gateway")
-        ) { event in
-            await events.append(event)
-            return true
-        }
+            logger: Logger(label: "sim-components-gateway"),
+            onBatch: { batch in
+                for event in batch { await events.append(event) }
+                return batch.count
+            }
+        )
         let task = Task { try await client.run() }
         let ready = await eventually(timeout: .seconds(10)) { await events.named("READY").isEmpty ? nil : true }
         if ready != true { task.cancel() }

@@ -136,12 +136,18 @@ public struct InboundAcceptor: Sendable {
         return outcomes
     }
 
+    /// When the "no answer yet" notice of a message is due (ms), or 0 for none: a click answers
+    /// the agent rather than asking it, so it gets none.
+    func noticeDue(_ inbound: InboundMessage) -> Int {
+        noticeAfter > 0 && inbound.kind != .component ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
+    }
+
     /// The one-Redis accept script of a message (`BusScripts.acceptInbound`).
     func acceptScript(_ inbound: InboundMessage, cursorChannel: String?, interaction: PendingContext.InteractionReply?) -> ScriptCall {
         var context = PendingContext(inbound)
         context.interaction = interaction
         let pending = context.streamFields
-        let noticeDue = noticeAfter > 0 && inbound.kind != .component ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
+        let noticeDue = noticeDue(inbound)
         let partition = BusKeys.partition(of: inbound.replyChannelID, count: partitions)
         return BusScripts.acceptInbound.call(
             keys: [keys.seen(inbound.dedupeID, inboundPartition: partition), keys.pending(inbound.requestID), keys.inbound(partition), keys.cursors, keys.unanswered],
@@ -157,18 +163,16 @@ public struct InboundAcceptor: Sendable {
     ///     interaction, which is not a message and is not caught up.
     ///   - interaction: how to answer an interaction, kept in the pending context.
     public func accept(_ inbound: InboundMessage, cursorChannel: String?, interaction: PendingContext.InteractionReply? = nil) async -> Outcome {
-        var context = PendingContext(inbound)
-        context.interaction = interaction
-        let pending = context.streamFields
-        // A click answers the agent rather than asking it: no "no answer yet" notice for it.
-        let noticeDue = noticeAfter > 0 && inbound.kind != .component ? Int(Date().timeIntervalSince1970 * 1000) + noticeAfter * 1000 : 0
         let partition = BusKeys.partition(of: inbound.replyChannelID, count: partitions)
         let stream = keys.inbound(partition)
-        let seen = keys.seen(inbound.dedupeID, inboundPartition: partition)
-        let write = acceptScript(inbound, cursorChannel: cursorChannel, interaction: interaction)
         let cluster = keys.cluster
         /// The cluster's sequence (see the type's documentation).
         @Sendable func acceptInSlots() async throws(RedisError) -> Bool {
+            var context = PendingContext(inbound)
+            context.interaction = interaction
+            let pending = context.streamFields
+            let noticeDue = noticeDue(inbound)
+            let seen = keys.seen(inbound.dedupeID, inboundPartition: partition)
             if try await redis.run(EXISTS(seen)) { return false }
             try await redis.run(BusScripts.storeHash.call(keys: [keys.pending(inbound.requestID)], arguments: [RedisBytes(pendingTTL)] + pending.flattened))
             guard try await redis.run(BusScripts.appendOnce.call(keys: [stream, seen], arguments: [RedisBytes(pendingTTL)] + inbound.streamFields.flattened)).string != nil else { return false }
@@ -180,7 +184,7 @@ public struct InboundAcceptor: Sendable {
         }
         do {
             let written = try await RedisClient.retrying(logger: logger, what: "writing message \(inbound.messageID) to \(stream)") { () throws(RedisError) -> Bool in
-                cluster ? try await acceptInSlots() : try await redis.run(write).int == 1
+                cluster ? try await acceptInSlots() : try await redis.run(acceptScript(inbound, cursorChannel: cursorChannel, interaction: interaction)).int == 1
             }
             switch written {
             case true?:
