@@ -42,7 +42,11 @@ struct DispatcherBatchTests {
                 return contents.count >= expected.count ? contents : nil
             }
             #expect(delivered == expected, "\(stack.logs())")
-            let dead = try await stack.entries("discord:dead")
+            // The dead letter is written once the batch's deliveries are done: wait for it too.
+            let dead = await eventually(timeout: .seconds(10)) { () -> [StreamEntry]? in
+                let entries = (try? await stack.entries("discord:dead")) ?? []
+                return entries.isEmpty ? nil : entries
+            } ?? []
             #expect(dead.count == 1)
             #expect(dead.first?.fields["reason"]?.contains("unreadable inbound record") == true)
             #expect(dead.first?.fields["field:garbage"] == "not an inbound record")
