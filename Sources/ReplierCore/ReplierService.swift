@@ -71,18 +71,20 @@ struct ReplierParts: Sendable {
         owner = LeaseSet.makeOwnerID(prefix: "replier")
     }
 
-    /// A Discord client with an HTTP connection of its own.
-    func discord(name: String) -> DiscordClient {
-        DiscordClient(apiBase: config.apiBase, token: token, http: HTTPClient(name: name), limiter: limiter, logger: logger)
+    /// A Discord client with an HTTP connection of its own; on `thread`, with its rate limiter's
+    /// connection there too (the posting loop's thread: see `ThreadExecutor`).
+    func discord(name: String, thread: ThreadExecutor? = nil) -> DiscordClient {
+        let shared = thread.map { limiter.using(RedisClient(config: config, name: "\(name)-ratelimit", thread: $0)) } ?? limiter
+        return DiscordClient(apiBase: config.apiBase, token: token, http: HTTPClient(name: name, thread: thread), limiter: shared, logger: logger)
     }
 
     func lease(prefix: String, count: Int) -> LeaseSet {
         LeaseSet(redis: leaseRedis, keyPrefix: prefix, membersKey: keys.replierMembers, count: count, ttl: .milliseconds(config.gatewayLeaseMilliseconds), owner: owner, logger: logger)
     }
 
-    func consumer(stream: String, name: String) -> StreamConsumer {
+    func consumer(stream: String, name: String, thread: ThreadExecutor? = nil) -> StreamConsumer {
         StreamConsumer(
-            redis: RedisClient(config: config, name: name), stream: stream, group: BusKeys.replierGroup, consumer: consumerName,
+            redis: RedisClient(config: config, name: name, thread: thread), stream: stream, group: BusKeys.replierGroup, consumer: consumerName,
             deadLetters: keys.deadLetters, claimIdle: .milliseconds(config.claimIdleMilliseconds),
             maxDeliveries: config.maxDeliveries, takeOverOnStart: true, logger: logger
         )
@@ -99,15 +101,9 @@ struct ReplyRoutingService: Service, CustomStringConvertible {
         let redis = RedisClient(config: parts.config, name: "replier-redis")
         guard let key = try await CtxSigner.resolveKey(config: parts.config, redis: redis, keys: parts.keys, logger: parts.logger) else { return }
         try await parts.lease(prefix: parts.keys.replySequencerLeasePrefix, count: 1).run { _ in
-            let router = ReplyRouter(
-                keys: parts.keys, redis: redis, channelsFile: parts.config.channelsFile, signer: CtxSigner(key: key),
-                componentSigner: ComponentIDSigner(key: key), componentTTL: parts.config.componentTTL,
-                discord: parts.discord(name: "discord-router"), partitions: parts.config.replyPartitions,
-                maxCharacters: parts.config.maxReplyCharacters, autoThread: parts.config.autoThread,
-                outboundPolicy: parts.config.outboundPolicy, stats: parts.stats, logger: parts.logger
-            )
             // The connector's inbox, and every agent's outbox as soon as the agent is known: each
-            // stream read in order by a consumer of its own.
+            // stream read in order by a consumer of its own, on a thread of its own that its
+            // router's Redis and Discord calls share (see `ThreadExecutor`).
             await withTaskGroup(of: Void.self) { group in
                 var reading: Set<String> = []
                 while !Task.isCancelled, !Task.isShuttingDownGracefully {
@@ -115,8 +111,21 @@ struct ReplyRoutingService: Service, CustomStringConvertible {
                     for stream in streams where !reading.contains(stream) {
                         reading.insert(stream)
                         if stream != parts.keys.replyInbox { parts.logger.info("reading \(stream)") }
+                        let thread = ThreadExecutor(name: "replier-route-\(reading.count)")
+                        let router = ReplyRouter(
+                            keys: parts.keys, redis: RedisClient(config: parts.config, name: "replier-route-\(reading.count)", thread: thread),
+                            channelsFile: parts.config.channelsFile, signer: CtxSigner(key: key),
+                            componentSigner: ComponentIDSigner(key: key), componentTTL: parts.config.componentTTL,
+                            discord: parts.discord(name: "discord-router", thread: thread), partitions: parts.config.replyPartitions,
+                            maxCharacters: parts.config.maxReplyCharacters, autoThread: parts.config.autoThread,
+                            outboundPolicy: parts.config.outboundPolicy, stats: parts.stats, logger: parts.logger
+                        )
+                        let consumer = parts.consumer(stream: stream, name: "replier-sequencer", thread: thread)
                         group.addTask {
-                            await parts.consumer(stream: stream, name: "replier-sequencer").run(batch: { entries in await router.route(batch: entries, on: stream) })
+                            await withTaskExecutorPreference(thread) {
+                                await consumer.run(batch: { entries in await router.route(batch: entries, on: stream) })
+                            }
+                            thread.stop()
                         }
                     }
                     try? await Task.sleep(for: Self.outboxRefresh)
@@ -150,15 +159,19 @@ struct ReplyPostingService: Service, CustomStringConvertible {
     func run() async throws {
         let parts = parts
         try await parts.lease(prefix: parts.keys.replyPartitionLeasePrefix, count: parts.config.replyPartitions).run { partition in
+            // A partition posts one reply at a time: its stream, its Redis calls, the rate
+            // limiter's and Discord's share one thread, and the loop runs there too.
+            let thread = ThreadExecutor(name: "replier-p\(partition)")
+            defer { thread.stop() }
             let poster = PartitionPoster(
                 keys: parts.keys,
-                redis: RedisClient(config: parts.config, name: "replier-p\(partition)"),
-                poster: ReplyPoster(discord: parts.discord(name: "discord-p\(partition)"), dryRun: parts.config.dryRun, logger: parts.logger),
+                redis: RedisClient(config: parts.config, name: "replier-p\(partition)", thread: thread),
+                poster: ReplyPoster(discord: parts.discord(name: "discord-p\(partition)", thread: thread), dryRun: parts.config.dryRun, logger: parts.logger),
                 pingAsker: parts.config.pingAsker,
                 maxUploadBytes: parts.config.maxUploadBytes,
                 postedTTL: parts.config.pendingTTL,
                 webhooks: parts.config.agentIdentity == .webhook
-                    ? AgentWebhooks(discord: parts.discord(name: "discord-webhooks-p\(partition)"), redis: RedisClient(config: parts.config, name: "replier-webhooks-p\(partition)"), keys: parts.keys, avatars: parts.config.agentAvatars, logger: parts.logger)
+                    ? AgentWebhooks(discord: parts.discord(name: "discord-webhooks-p\(partition)", thread: thread), redis: RedisClient(config: parts.config, name: "replier-webhooks-p\(partition)", thread: thread), keys: parts.keys, avatars: parts.config.agentAvatars, logger: parts.logger)
                     : nil,
                 stats: parts.stats,
                 logger: parts.logger
@@ -167,17 +180,20 @@ struct ReplyPostingService: Service, CustomStringConvertible {
             // batch is done (one XACK instead of one per reply). A crash before that posts them
             // again with the same nonces, which Discord (enforce_nonce) answers with the
             // messages it already created.
-            await parts.consumer(stream: parts.keys.replyPartition(partition), name: "replier-read-p\(partition)").run(batch: { entries in
-                var outcomes: [ConsumeOutcome] = []
-                for entry in entries {
-                    if Task.isCancelled || Task.isShuttingDownGracefully {
-                        outcomes.append(.leavePending)
-                        continue
+            let consumer = parts.consumer(stream: parts.keys.replyPartition(partition), name: "replier-read-p\(partition)", thread: thread)
+            await withTaskExecutorPreference(thread) {
+                await consumer.run(batch: { entries in
+                    var outcomes: [ConsumeOutcome] = []
+                    for entry in entries {
+                        if Task.isCancelled || Task.isShuttingDownGracefully {
+                            outcomes.append(.leavePending)
+                            continue
+                        }
+                        outcomes.append(await poster.post(entry))
                     }
-                    outcomes.append(await poster.post(entry))
-                }
-                return outcomes
-            })
+                    return outcomes
+                })
+            }
         }
     }
 }

@@ -13,6 +13,8 @@ public actor RedisClient {
     private let timeout: Duration
     private var connection: RedisConnection?
     private let executor: ThreadExecutor
+    /// False when the thread is shared (`thread:`): its creator stops it.
+    private let ownsExecutor: Bool
     /// `BUS_MIN_REPLICAS`: a write counts as done only once this many replicas have it (`WAIT`).
     private let minReplicas: Int
     /// Redis Cluster: one connection per node, and which node owns each slot (empty until the
@@ -33,18 +35,21 @@ public actor RedisClient {
     ///     have it, or fail the command as an outage (it is retried, and the bus writes are
     ///     idempotent), so a step that depends on the write goes ahead only once a failover
     ///     cannot lose it.
-    public init(url: RedisURL, user: String? = nil, password: String? = nil, timeout: Duration = .seconds(5), name: String = "redis", minReplicas: Int = 0) {
+    ///   - thread: a thread shared with other actors of one sequential loop (see
+    ///     `ThreadExecutor`); nil: a thread of its own, named `name`.
+    public init(url: RedisURL, user: String? = nil, password: String? = nil, timeout: Duration = .seconds(5), name: String = "redis", minReplicas: Int = 0, thread: ThreadExecutor? = nil) {
         self.url = url
         self.defaultUser = user
         self.defaultPassword = password
         self.timeout = timeout
-        self.executor = ThreadExecutor(name: name)
+        self.executor = thread ?? ThreadExecutor(name: name)
+        self.ownsExecutor = thread == nil
         self.minReplicas = minReplicas
     }
 
     /// The client for a service, with the connector's bus credentials from the configuration.
-    public init(config: ConnectorConfig, name: String = "redis") {
-        self.init(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(5), name: name, minReplicas: config.busMinReplicas)
+    public init(config: ConnectorConfig, name: String = "redis", thread: ThreadExecutor? = nil) {
+        self.init(url: config.busURL, user: config.connectorAgentName, password: config.busToken, timeout: .seconds(5), name: name, minReplicas: config.busMinReplicas, thread: thread)
     }
 
     /// The commands whose effect a failover could lose: the bus's data writes and the scripts.
@@ -77,7 +82,7 @@ public actor RedisClient {
         }
     }
 
-    deinit { executor.stop() }
+    deinit { if ownsExecutor { executor.stop() } }
 
     /// Runs one command and decodes its reply; an error reply is thrown as `.server` (or as
     /// `.configuration` when Redis says the connection is not authenticated).

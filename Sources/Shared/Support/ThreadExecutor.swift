@@ -5,7 +5,13 @@ import Foundation
 /// hiredis and libcurl calls block. Run on Swift's cooperative pool (two threads on a
 /// two-core machine) they would stall unrelated tasks, so every actor that owns such a
 /// handle uses one of these as its executor instead.
-public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
+///
+/// It is also a task executor: a sequential loop that talks to several such actors (a Replier
+/// partition: its stream, the rate limiter, Discord) can put them all on one thread and run
+/// itself there (`withTaskExecutorPreference`), so each call is a function call on that thread
+/// instead of a wake-up of another thread and back. Only actors whose calls never wait on each
+/// other may share one: a blocking read holds the thread for all of them.
+public final class ThreadExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var stopping = false
@@ -17,7 +23,8 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
         thread.start()
     }
 
-    /// Ends the thread once the queued jobs have run; the owner calls this from its deinit.
+    /// Ends the thread once the queued jobs have run; the owner calls this from its deinit (or,
+    /// for a thread shared by several actors, once none of them is used any more).
     public func stop() {
         condition.lock()
         stopping = true
@@ -37,6 +44,10 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
         UnownedSerialExecutor(ordinary: self)
     }
 
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+
     private func runLoop() {
         while true {
             condition.lock()
@@ -47,7 +58,9 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
             }
             let job = jobs.removeFirst()
             condition.unlock()
-            job.runSynchronously(on: asUnownedSerialExecutor())
+            // One thread: a job of an actor on this executor and a task that prefers it never
+            // run at once, so each runs isolated to it (Swift's way for an executor that is both).
+            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
         }
     }
 }

@@ -20,6 +20,8 @@ public struct HTTPTransportError: Error, CustomStringConvertible {
 /// between requests. An actor on its own thread, because `curl_easy_perform` blocks.
 public actor HTTPClient {
     private let executor: ThreadExecutor
+    /// False when the thread is shared (`thread:`): its creator stops it.
+    private let ownsExecutor: Bool
     // Touched only on this actor's thread, and in deinit when no one else can.
     nonisolated(unsafe) private let handle: UnsafeMutableRawPointer
     private let timeout: Duration
@@ -28,16 +30,19 @@ public actor HTTPClient {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public init(timeout: Duration = .seconds(15), name: String = "http") {
+    /// - Parameter thread: a thread shared with other actors of one sequential loop (see
+    ///   `ThreadExecutor`); nil: a thread of its own, named `name`.
+    public init(timeout: Duration = .seconds(15), name: String = "http", thread: ThreadExecutor? = nil) {
         _ = Self.globalInit
-        self.executor = ThreadExecutor(name: name)
+        self.executor = thread ?? ThreadExecutor(name: name)
+        self.ownsExecutor = thread == nil
         self.handle = curl_easy_init()
         self.timeout = timeout
     }
 
     deinit {
         curl_easy_cleanup(handle)
-        executor.stop()
+        if ownsExecutor { executor.stop() }
     }
 
     /// Sends one request and waits for the whole response.

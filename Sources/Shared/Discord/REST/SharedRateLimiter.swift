@@ -36,7 +36,7 @@ public struct SharedRateLimiter: Sendable {
         }
     }
 
-    private let redis: RedisClient
+    private var redis: RedisClient
     private let settings: Settings
     /// The limiter's keys; in a Redis Cluster they share the connector's hash tag (one slot, so
     /// each script runs on one node).
@@ -49,6 +49,14 @@ public struct SharedRateLimiter: Sendable {
         self.keys = BusKeys(connectorAgentName: "", cluster: redis.url.isCluster).rateLimit
         self.settings = settings
         self.logger = logger
+    }
+
+    /// The same limiter (settings, learned buckets) over another connection: one on the thread of
+    /// the loop that posts (`ThreadExecutor`), so its reservations are not a hop to another thread.
+    public func using(_ redis: RedisClient) -> SharedRateLimiter {
+        var copy = self
+        copy.redis = redis
+        return copy
     }
 
     /// A request counted against the limits; `record` moves its time to when Discord answered.
