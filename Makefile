@@ -18,9 +18,10 @@ deps:
 	@bash scripts/install-deps.sh
 
 ## bench: release build, then the benchmark; writes BENCHMARKS.md
+## (the services linked as the Dockerfile links them: --static-swift-stdlib)
 bench: deps
-	$(SWIFT) build -c release --product ConnectorBench
-	for product in Ingest Dispatcher Replier DiscordSimulator; do $(SWIFT) build -c release --product $$product || exit 1; done
+	$(SWIFT) build -c release --static-swift-stdlib --product ConnectorBench
+	for product in Ingest Dispatcher Replier DiscordSimulator; do $(SWIFT) build -c release --static-swift-stdlib --product $$product || exit 1; done
 	.build/release/ConnectorBench --output BENCHMARKS.md
 
 ## fuzz: libFuzzer over the parsers that take outside input (1,000,000 inputs)

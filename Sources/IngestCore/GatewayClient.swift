@@ -26,6 +26,11 @@ public struct GatewayFatalError: Error, CustomStringConvertible {
 /// batch is done is handled as the next batch (at most `maxBatch`), so under load a handler can
 /// write many events in one round trip, and when idle each event goes alone, at once. A batch's
 /// sequence is committed only once the handler says its events are durable.
+///
+/// A dispatch that the handler would drop unread (`skipsUnread`: the bot's own echoes) is
+/// skipped at the read while the handler is idle, so an echo costs no wake-up of the handling
+/// task; at least one frame every `skipWindow` still goes to the handler, and its commit covers
+/// the skipped ones before it (a RESUME may replay the last few, which are skipped again).
 public actor GatewayClient {
     /// Handles consecutive dispatches, in order; returns how many of them (from the first) are
     /// done: fewer than given when it stopped mid-batch, and the rest is replayed by a RESUME.
@@ -35,11 +40,17 @@ public actor GatewayClient {
     public static let maxBatch = 128
     /// The most frames read ahead of the handler.
     static let maxBuffered = 4_096
+    /// How long frames may be skipped at the read before one goes to the handler again.
+    static let skipWindow = Duration.milliseconds(250)
+
+    /// Whether a dispatch may be dropped without handling it (see the type's documentation).
+    public typealias SkipFilter = @Sendable (GatewayFrame.EventRef) -> Bool
 
     private var session: GatewaySession
     private let gatewayURL: String
     private let store: any GatewaySessionStore
     private let onDispatch: BatchDispatchHandler
+    private let skipsUnread: SkipFilter?
     private let logger: Logger
     private var pendingOutcome: Outcome?
     private var lastSaved = ContinuousClock.now
@@ -64,9 +75,11 @@ public actor GatewayClient {
         resumable: GatewaySession.Resumable?,
         identifyGate: IdentifyGate? = nil,
         onMalformedFrame: (@Sendable (String) async -> Void)? = nil,
+        skipsUnread: SkipFilter? = nil,
         logger: Logger,
         onBatch: @escaping BatchDispatchHandler
     ) {
+        self.skipsUnread = skipsUnread
         self.onMalformedFrame = onMalformedFrame
         self.session = GatewaySession(token: token, resumable: resumable, shard: shard)
         self.identifyGate = identifyGate
@@ -125,18 +138,27 @@ public actor GatewayClient {
 
     /// Serves one WebSocket connection until it closes or the session decides to reconnect.
     private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let buffer = FrameBuffer()
+        let skipsUnread = skipsUnread
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.heartbeatLoop(outbound: outbound) }
+            group.addTask { await self.heartbeatLoop(outbound: outbound, buffer: buffer) }
             group.addTask {
-                let buffer = FrameBuffer()
                 await withTaskGroup(of: Void.self) { reading in
                     reading.addTask {
+                        var handedOver = ContinuousClock.now
                         do {
                             for try await message in inbound.messages(maxSize: GatewayFrame.maxSize) {
                                 guard case .text(let text) = message else {
                                     self.logger.warning("ignoring a binary gateway frame (the connector asks for JSON encoding)")
                                     continue
                                 }
+                                if let skipsUnread, buffer.isIdle, ContinuousClock.now - handedOver < Self.skipWindow,
+                                   let frame = try? GatewayFrame.decode(text), frame.opcode == GatewayOpcode.dispatch.rawValue,
+                                   let sequence = frame.sequence, skipsUnread(GatewayFrame.EventRef(frame)) {
+                                    buffer.noteSkipped(sequence)
+                                    continue
+                                }
+                                handedOver = ContinuousClock.now
                                 // Read ahead at most `maxBuffered` frames: past that (a handler held up by a
                                 // Redis outage), stop reading, so TCP holds Discord back as before.
                                 if buffer.append(text) >= Self.maxBuffered {
@@ -153,7 +175,7 @@ public actor GatewayClient {
                     // What has arrived, a batch at a time; a closed connection's last frames are
                     // still handled, in order, before this ends.
                     while let texts = await buffer.next(max: Self.maxBatch) {
-                        if await self.receive(texts, outbound: outbound) { break }
+                        if await self.receive(texts, outbound: outbound, buffer: buffer) { break }
                     }
                     // Stopping on our side: close, so the reading ends too (a 4000-range code
                     // keeps the session resumable; a close already sent makes this a no-op).
@@ -176,7 +198,8 @@ public actor GatewayClient {
     /// Handles consecutive frames: the dispatches among them go to the handler together, in
     /// order, and the other frames' actions are performed as they come (a HELLO's identify
     /// before any dispatch after it). Returns true when the connection should end.
-    private func receive(_ texts: [String], outbound: WebSocketOutboundWriter) async -> Bool {
+    private func receive(_ texts: [String], outbound: WebSocketOutboundWriter, buffer: FrameBuffer) async -> Bool {
+        if let skipped = buffer.takeSkipped() { session.onSkipped(sequence: skipped) }
         var events: [GatewayFrame.EventRef] = []
         for text in texts {
             let frame: GatewayFrame
@@ -242,7 +265,7 @@ public actor GatewayClient {
         }
     }
 
-    private func heartbeatLoop(outbound: WebSocketOutboundWriter) async {
+    private func heartbeatLoop(outbound: WebSocketOutboundWriter, buffer: FrameBuffer) async {
         // Wait for HELLO to learn the interval.
         while heartbeatInterval == nil {
             if Task.isCancelled { return }
@@ -255,6 +278,7 @@ public actor GatewayClient {
         while !Task.isCancelled {
             try? await Task.sleep(for: delay)
             if Task.isCancelled { return }
+            if let skipped = buffer.takeSkipped() { session.onSkipped(sequence: skipped) }
             perform(session.onHeartbeatDue(), outbound: outbound)
             await flush(outbound: outbound)
             if pendingOutcome != nil { return }
@@ -275,6 +299,8 @@ final class FrameBuffer: @unchecked Sendable {
     private var frames: [String] = []
     private var finished = false
     private var waiter: CheckedContinuation<Void, Never>?
+    /// The highest sequence skipped at the read since the session last took it.
+    private var skipped: Int?
 
     /// Adds a frame; answers how many are waiting now.
     @discardableResult
@@ -290,6 +316,22 @@ final class FrameBuffer: @unchecked Sendable {
 
     /// Frames waiting.
     var count: Int { lock.withLock { frames.count } }
+
+    /// Nothing waiting and the handler waiting for the next frame: every frame given so far is
+    /// handled (only the reading task adds frames, so this stays true until it does).
+    var isIdle: Bool { lock.withLock { frames.isEmpty && waiter != nil } }
+
+    func noteSkipped(_ sequence: Int) {
+        lock.withLock { skipped = Swift.max(skipped ?? 0, sequence) }
+    }
+
+    /// The highest sequence skipped since the last call, if any.
+    func takeSkipped() -> Int? {
+        lock.withLock {
+            defer { skipped = nil }
+            return skipped
+        }
+    }
 
     /// No more frames will come (the connection ended).
     func finish() {

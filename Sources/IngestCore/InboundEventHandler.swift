@@ -42,6 +42,14 @@ actor InboundEventHandler {
         self.logger = logger
     }
 
+    /// Whether the event is a message the handler drops unread (the bot's own or a webhook's
+    /// post), counted as dropped: the gateway client may skip it without handing it over.
+    nonisolated func skipsUnread(_ event: GatewayFrame.EventRef) -> Bool {
+        guard event.name == "MESSAGE_CREATE", policy.dropsUnread(event.data) else { return false }
+        ConnectorMetrics.ingestDropped.increment()
+        return true
+    }
+
     /// Returns false when the event could not be handled because the process is stopping.
     func handle(_ event: GatewayFrame.EventRef) async -> Bool {
         let previousEventAt = lastEventAt

@@ -102,6 +102,7 @@ public struct IngestService: Service, CustomStringConvertible {
                 resumable: await store.load(),
                 identifyGate: { await Self.waitForIdentifySlot(redis: leaseRedis, key: keys.identifySlot(shard % maxConcurrency), owner: owner) },
                 onMalformedFrame: { _ in await stats.bump(.gatewayFramesMalformed) },
+                skipsUnread: { event in handler.skipsUnread(event) },
                 logger: logger,
                 onBatch: { events in await handler.handle(batch: events) }
             )

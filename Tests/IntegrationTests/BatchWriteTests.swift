@@ -47,9 +47,15 @@ struct BatchWriteTests {
         #expect(buffer.count == 5)
         #expect(await buffer.next(max: 3) == ["f0", "f1", "f2"])
         #expect(await buffer.next(max: 3) == ["f3", "f4"])
-        // Waits for the next frame.
+        // Waits for the next frame: idle (every frame handed over is handled), so a frame may be skipped.
+        #expect(!buffer.isIdle)
         let waiting = Task { await buffer.next(max: 10) }
         try await Task.sleep(for: .milliseconds(50))
+        #expect(buffer.isIdle)
+        buffer.noteSkipped(9)
+        buffer.noteSkipped(7)
+        #expect(buffer.takeSkipped() == 9)
+        #expect(buffer.takeSkipped() == nil)
         buffer.append("f5")
         #expect(await waiting.value == ["f5"])
         buffer.append("f6")

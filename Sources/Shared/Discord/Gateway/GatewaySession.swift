@@ -86,6 +86,12 @@ public struct GatewaySession: Sendable, Equatable {
         }
     }
 
+    /// A dispatch was received but skipped unread (the client's `skipsUnread`): its sequence
+    /// counts as received, for heartbeats; it is committed by the next handled event's commit.
+    public mutating func onSkipped(sequence: Int) {
+        lastSequence = max(lastSequence ?? 0, sequence)
+    }
+
     /// The heartbeat timer fired: beat, unless the last beat was never acknowledged (a zombie
     /// connection), in which case reconnect and resume.
     public mutating func onHeartbeatDue() -> [Action] {
@@ -144,7 +150,7 @@ extension GatewayFrame {
         public var sequence: Int
         public var data: Data
 
-        init(_ frame: GatewayFrame) {
+        public init(_ frame: GatewayFrame) {
             name = frame.eventName ?? ""
             sequence = frame.sequence ?? 0
             data = frame.data
