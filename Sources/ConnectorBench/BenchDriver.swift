@@ -169,6 +169,9 @@ struct BenchDriver {
         var bytesAfterTrim: Double
         /// `MEMORY USAGE` per round trip of each stream, before trimming.
         var perStream: [(String, Double)]
+        /// The streams' `MEMORY USAGE` per round trip, summed, before and after trimming.
+        var streamsBefore: Double
+        var streamsAfterTrim: Double
     }
 
     /// Redis memory a full round trip (message in, agent's answer out) leaves behind: `count`
@@ -184,19 +187,25 @@ struct BenchDriver {
         _ = try await waitForPost(index: base + count - 1, timeout: .seconds(120))
         try await Task.sleep(for: .seconds(2))
         let kept = try await usedMemory() - before
-        var perStream: [(String, Double)] = []
-        for stream in [keys.inbound(0), BusKeys.inbox("kasra"), keys.replyInbox] {
-            perStream.append((stream, Double(try await redis.run(MEMORYUSAGE(stream)) ?? 0) / Double(count)))
+        let streams = [keys.inbound(0), BusKeys.inbox("kasra"), keys.replyInbox]
+        let partitionStreams = (0..<8).map { keys.replyPartition($0) }
+        func streamBytes(_ names: [String]) async throws -> Double {
+            var bytes = 0
+            for name in names { bytes += try await redis.run(MEMORYUSAGE(name)) ?? 0 }
+            return Double(bytes) / Double(count)
         }
-        var partitions = 0
-        for partition in 0..<8 { partitions += try await redis.run(MEMORYUSAGE(keys.replyPartition(partition))) ?? 0 }
-        perStream.append(("discord:replies:*", Double(partitions) / Double(count)))
+        var perStream: [(String, Double)] = []
+        for stream in streams { perStream.append((stream, try await streamBytes([stream]))) }
+        perStream.append(("discord:replies:*", try await streamBytes(partitionStreams)))
         // The janitor, as it runs once ACKED_RETENTION and STREAM_RETENTION (here 1 s) have passed.
         let config = try ConnectorConfig(environment: ["MUMEGA_BUS_URL": stack.redis.url, "ACKED_RETENTION": "1", "STREAM_RETENTION": "1"])
         _ = try await Janitor(config: config, logger: Logger(label: "bench-janitor")).sweep(redis: redis)
         try await Task.sleep(for: .milliseconds(500))
         let after = try await usedMemory() - before
-        return MemoryResult(roundTrips: count, bytesKept: Double(kept) / Double(count), bytesAfterTrim: Double(after) / Double(count), perStream: perStream)
+        return MemoryResult(
+            roundTrips: count, bytesKept: Double(kept) / Double(count), bytesAfterTrim: Double(after) / Double(count), perStream: perStream,
+            streamsBefore: perStream.reduce(0) { $0 + $1.1 }, streamsAfterTrim: try await streamBytes(streams + partitionStreams)
+        )
     }
 
     private func usedMemory() async throws -> Int {

@@ -67,6 +67,8 @@ extension Unicode.Scalar {
 
 extension StringProtocol {
     func trimmingWhitespace() -> String {
-        String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        // Most values have nothing to trim: answered without walking them (a reply's fields).
+        guard let first, let last, first.isWhitespace || last.isWhitespace else { return String(self) }
+        return String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

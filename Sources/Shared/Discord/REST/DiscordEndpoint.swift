@@ -38,15 +38,20 @@ public struct DiscordEndpoint: Sendable {
         self.countsGlobally = countsGlobally
     }
 
+    private static func encode(_ payload: any Encodable & Sendable) throws -> Data {
+        if let handWritten = payload as? any HandWrittenJSON { return try handWritten.jsonData() }
+        return try JSON.encode(payload)
+    }
+
     /// The HTTP body: JSON, or `payload_json` plus one `files[n]` part per file.
     public func encodedBody() throws -> HTTPBody? {
         switch body {
         case nil:
             return nil
         case .json(let payload):
-            return .json(try JSON.encode(payload))
+            return .json(try Self.encode(payload))
         case .multipart(let payload, let files):
-            var parts = [MultipartPart(name: "payload_json", contentType: "application/json", data: try JSON.encode(payload))]
+            var parts = [MultipartPart(name: "payload_json", contentType: "application/json", data: try Self.encode(payload))]
             for (index, file) in files.enumerated() {
                 parts.append(MultipartPart(name: "files[\(index)]", filename: file.filename, contentType: file.contentType, data: file.data))
             }

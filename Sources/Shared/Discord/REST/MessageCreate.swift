@@ -1,7 +1,8 @@
 import Foundation
 
-/// The body of `POST /channels/{id}/messages`.
-public struct MessageCreate: Encodable, Sendable, Equatable {
+/// The body of `POST /channels/{id}/messages`; sent as `writeJSON` writes it, which is what
+/// its `Encodable` form encodes to (tested byte for byte).
+public struct MessageCreate: HandWrittenJSON, Sendable, Equatable {
     public var content: String
     /// Deterministic per reply chunk, so Discord drops a repeat (`enforce_nonce`); at most 25 characters.
     public var nonce: String?
@@ -70,6 +71,61 @@ public struct MessageCreate: Encodable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case parse, users, roles
             case repliedUser = "replied_user"
+        }
+    }
+
+    /// The members in `JSON.encode`'s order (sorted), absent optionals left out.
+    public func writeJSON(to writer: inout JSONWriter) throws {
+        try writer.object { json in
+            json.key("allowed_mentions")
+            json.object { mentions in
+                mentions.key("parse")
+                mentions.array(allowedMentions.parse) { $0.string($1) }
+                mentions.key("replied_user")
+                mentions.bool(allowedMentions.repliedUser)
+                mentions.key("roles")
+                mentions.array(allowedMentions.roles) { $0.string($1) }
+                mentions.key("users")
+                mentions.array(allowedMentions.users) { $0.string($1) }
+            }
+            if let attachments {
+                json.key("attachments")
+                json.array(attachments) { slots, slot in
+                    slots.object { member in
+                        member.key("filename")
+                        member.string(slot.filename)
+                        member.key("id")
+                        member.int(slot.id)
+                    }
+                }
+            }
+            if let components {
+                json.key("components")
+                try json.encoded(components)
+            }
+            json.key("content")
+            json.string(content)
+            if let enforceNonce {
+                json.key("enforce_nonce")
+                json.bool(enforceNonce)
+            }
+            if let messageReference {
+                json.key("message_reference")
+                json.object { reference in
+                    if let channelID = messageReference.channelID {
+                        reference.key("channel_id")
+                        reference.string(channelID)
+                    }
+                    reference.key("fail_if_not_exists")
+                    reference.bool(messageReference.failIfNotExists)
+                    reference.key("message_id")
+                    reference.string(messageReference.messageID)
+                }
+            }
+            if let nonce {
+                json.key("nonce")
+                json.string(nonce)
+            }
         }
     }
 }
