@@ -21,7 +21,9 @@ struct PartitionPoster: Sendable {
     let logger: Logger
     let splitter = ReplySplitter()
 
-    func post(_ entry: StreamEntry) async -> ConsumeOutcome {
+    /// Posts one routed reply. `next`: the entry posted after it, whose first send (when it is a
+    /// plain post) is reserved in this one's bookkeeping round trip instead of one of its own.
+    func post(_ entry: StreamEntry, next: StreamEntry? = nil) async -> ConsumeOutcome {
         guard let reply = RoutedReply(fields: entry.fields) else {
             return .deadLetter(reason: "unreadable routed reply (needs source_entry, channel_id, text)")
         }
@@ -146,25 +148,39 @@ struct PartitionPoster: Sendable {
         // One round trip: the counter, the request no longer waits for an unanswered notice, and
         // whether it has a status message to remove now that a real answer is out.
         // The rate limiter's record of the last post goes in the same round trip.
+        // And the next reply's reservation, when it is a plain post.
         let records = poster.takeDeferredRecords()
         var bookkeeping = records.map(\.request) + [stats.bumpRequest(.repliesPosted)]
         if !reply.from.isEmpty {
             bookkeeping += posted.map { SET(keys.postedBy($0), RedisBytes(reply.from), expireMilliseconds: postedTTL * 1000).request }
         }
+        var statusIndex: Int?
         if !reply.requestID.isEmpty {
             bookkeeping.append(ZREM(keys.unanswered, members: [reply.requestID]).request)
             bookkeeping.append(ZREM(keys.typing, members: [reply.requestID]).request)
+            statusIndex = bookkeeping.count
             bookkeeping.append(HGET(keys.pending(reply.requestID), field: PendingContext.ReplierField.progressMessage).request)
         }
+        let prefetch = next.flatMap(plainPostChannel).flatMap { poster.prefetch(forPostTo: $0) }
+        if let prefetch { bookkeeping.append(prefetch.call.request) }
         let answers = (try? await redis.pipeline(bookkeeping)) ?? []
         for (index, record) in records.enumerated() where answers.count <= index || answers[index].isError {
             _ = try? await redis.run(record)  // NOSCRIPT after a Redis restart, or the pipeline failed
         }
-        if !reply.requestID.isEmpty, let status = answers.last?.string, !status.isEmpty {
+        if let prefetch, answers.count == bookkeeping.count, let answer = answers.last { poster.prefetched(prefetch, answer: answer) }
+        if let statusIndex, answers.indices.contains(statusIndex), let status = answers[statusIndex].string, !status.isEmpty {
             if await poster.delete(status, in: reply.channelID) == .cancelled { return .leavePending }
             _ = try? await redis.run(HDEL(keys.pending(reply.requestID), fields: [PendingContext.ReplierField.progressMessage, PendingContext.ReplierField.progressEditedAt]))
         }
         return finish(problems)
+    }
+
+    /// The channel of a routed reply whose first send is a plain `POST .../messages` as the bot
+    /// (no reaction, status, update, interaction answer or agent's webhook before it); else nil.
+    func plainPostChannel(_ entry: StreamEntry) -> String? {
+        guard let reply = RoutedReply(fields: entry.fields), reply.react == nil || reply.reactTo.isEmpty, !reply.progress,
+              reply.updates.isEmpty, reply.interaction == nil, webhooks == nil || reply.from.isEmpty else { return nil }
+        return reply.channelID
     }
 
     /// Acknowledged, or dead-lettered with what was refused on the way.

@@ -184,12 +184,12 @@ struct ReplyPostingService: Service, CustomStringConvertible {
             await withTaskExecutorPreference(thread) {
                 await consumer.run(batch: { entries in
                     var outcomes: [ConsumeOutcome] = []
-                    for entry in entries {
+                    for (index, entry) in entries.enumerated() {
                         if Task.isCancelled || Task.isShuttingDownGracefully {
                             outcomes.append(.leavePending)
                             continue
                         }
-                        outcomes.append(await poster.post(entry))
+                        outcomes.append(await poster.post(entry, next: entries.indices.contains(index + 1) ? entries[index + 1] : nil))
                     }
                     return outcomes
                 })

@@ -80,10 +80,20 @@ struct ReplyPoster: Sendable {
         await create(message, to: channelID, files: files).result
     }
 
-    /// Posts a message and gives back its id (nil with `DRY_RUN=1`).
     /// The rate-limit records of posts not yet sent to Redis (`DiscordClient.takeDeferredRecords`).
     func takeDeferredRecords() -> [ScriptCall] { discord.takeDeferredRecords() }
 
+    /// A reservation for the next post to `channelID`, to be made in the caller's bookkeeping
+    /// round trip (`DiscordClient.prefetch`); nil with `DRY_RUN=1`.
+    func prefetch(forPostTo channelID: String) -> SharedRateLimiter.Prefetch? {
+        dryRun ? nil : discord.prefetch(for: .createMessage(channel: channelID, MessageCreate(content: "", allowedMentions: .init(repliedUser: false))))
+    }
+
+    func prefetched(_ prefetch: SharedRateLimiter.Prefetch, answer: RedisValue) {
+        discord.prefetched(prefetch, answer: answer)
+    }
+
+    /// Posts a message and gives back its id (nil with `DRY_RUN=1`).
     func create(_ message: MessageCreate, to channelID: String, files: [DiscordFile] = []) async -> (result: Result, id: String?) {
         if dryRun {
             logger.notice("DRY_RUN: would post to channel \(channelID): \(message.content.prefix(120))", metadata: ["characters": "\(message.content.count)", "files": "\(files.count)"])

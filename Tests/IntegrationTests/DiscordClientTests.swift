@@ -92,6 +92,41 @@ struct DiscordClientTests {
         }
     }
 
+    @Test("prefetched reservations: made in the caller's round trip and used by the next post, each send counted once; 5 per 5 s holds, no 429")
+    func prefetchedReservations() async throws {
+        try await withClient { client, simulator, redis in
+            func endpoint(_ index: Int) -> DiscordEndpoint {
+                var message = Self.message
+                message.content = "post \(index)"
+                return .createMessage(channel: World.general, message)
+            }
+            // Nothing to reserve ahead until the first answer teaches the route's bucket.
+            #expect(client.prefetch(for: endpoint(0)) == nil)
+            let started = ContinuousClock.now
+            _ = try await client.perform(endpoint(0), retries: .untilCancelled, deferRecord: true)
+            var reservedAhead: [Int] = []
+            var firstFive: Duration = .zero
+            for index in 1..<7 {
+                // As the Replier's bookkeeping does: the last post's record, then the next post's reservation.
+                let prefetch = try #require(client.prefetch(for: endpoint(index)))
+                let answers = try await redis.client.pipeline(client.takeDeferredRecords().map(\.request) + [prefetch.call.request])
+                if answers.last?.array != nil { reservedAhead.append(index) }
+                client.prefetched(prefetch, answer: try #require(answers.last))
+                _ = try await client.perform(endpoint(index), retries: .untilCancelled, deferRecord: true)
+                if index == 4 { firstFive = ContinuousClock.now - started }
+            }
+            // Posts 1-4 went on their reservations made ahead: had each also reserved on its own,
+            // the window of 5 would have been full at the third post.
+            #expect(reservedAhead.starts(with: [1, 2, 3, 4]))
+            #expect(firstFive < .milliseconds(2_500), "the first five posts waited: \(firstFive)")
+            // The sixth found the window full ahead of time, reserved as usual, and waited.
+            #expect(!reservedAhead.contains(5))
+            #expect(ContinuousClock.now - started >= .seconds(4), "the sixth post waited for the window")
+            #expect(try await simulator.posts(channelID: World.general).map(\.content) == (0..<7).map { "post \($0)" })
+            #expect(try await simulator.stats()["rate_limited"]?.doubleValue == 0)
+        }
+    }
+
     @Test("429 and 5xx are retried until Discord accepts; the post happens once")
     func retriesTransientFailures() async throws {
         try await withClient { client, simulator in

@@ -103,17 +103,7 @@ public struct SharedRateLimiter: Sendable {
     /// One attempt: reserves a request, or says how long to wait.
     public func attempt(route: String, major: String, countsGlobally: Bool = true, after records: [ScriptCall] = []) async throws(RedisError) -> Attempt {
         let bucket = try await bucketName(route)
-        let now = Self.nowMilliseconds()
-        let window = now / 600_000
-        let id = "\(now):\(UInt64.random(in: 0...UInt64.max))"
-        let bucketSent = keys.bucketSent(bucket, major: major)
-        let acquire = Self.acquireScript.call(
-            keys: [keys.globalPause, keys.invalid(window: window), keys.invalidSpacing, keys.bucketState(bucket, major: major), bucketSent, keys.globalSent],
-            arguments: [
-                RedisBytes(now), RedisBytes(settings.globalPerSecond), RedisBytes(settings.coldLimit), RedisBytes(settings.coldWindowMilliseconds),
-                RedisBytes(settings.invalidRequestGuard), RedisBytes((window + 1) * 600_000), RedisBytes(id), countsGlobally ? "1" : "0",
-            ]
-        )
+        let (acquire, reservation) = reservationCall(bucket: bucket, major: major, countsGlobally: countsGlobally)
         let reply: RedisValue
         if records.isEmpty {
             reply = try await redis.run(acquire)
@@ -130,8 +120,44 @@ public struct SharedRateLimiter: Sendable {
                 reply = replies[records.count]
             }
         }
-        if reply.array?.first?.string != nil { return .reserved(Reservation(id: id, bucketSent: bucketSent, bucket: bucket)) }
+        if Self.isReserved(reply) { return .reserved(reservation) }
         return .wait(milliseconds: max(1, reply.int ?? 1))
+    }
+
+    /// The reservation script for one send in `bucket`, and the reservation it makes when it
+    /// answers "reserved" (`isReserved`).
+    private func reservationCall(bucket: String, major: String, countsGlobally: Bool) -> (ScriptCall, Reservation) {
+        let now = Self.nowMilliseconds()
+        let window = now / 600_000
+        let id = "\(now):\(UInt64.random(in: 0...UInt64.max))"
+        let bucketSent = keys.bucketSent(bucket, major: major)
+        let call = Self.acquireScript.call(
+            keys: [keys.globalPause, keys.invalid(window: window), keys.invalidSpacing, keys.bucketState(bucket, major: major), bucketSent, keys.globalSent],
+            arguments: [
+                RedisBytes(now), RedisBytes(settings.globalPerSecond), RedisBytes(settings.coldLimit), RedisBytes(settings.coldWindowMilliseconds),
+                RedisBytes(settings.invalidRequestGuard), RedisBytes((window + 1) * 600_000), RedisBytes(id), countsGlobally ? "1" : "0",
+            ]
+        )
+        return (call, Reservation(id: id, bucketSent: bucketSent, bucket: bucket))
+    }
+
+    /// Whether a reservation script's answer reserved the send (else it is the wait in ms).
+    static func isReserved(_ reply: RedisValue) -> Bool { reply.array?.first?.string != nil }
+
+    /// A reservation made ahead, in a round trip the caller makes anyway (`DiscordClient.prefetch`).
+    public struct Prefetch: Sendable {
+        public let call: ScriptCall
+        let route: String
+        let major: String
+        let reservation: Reservation
+    }
+
+    /// The reservation script for the next send on `route`, for the caller's own pipeline; nil
+    /// while the route's bucket is not known here (the first send learns it).
+    public func prefetch(route: String, major: String, countsGlobally: Bool = true) -> Prefetch? {
+        guard let bucket = buckets[route] else { return nil }
+        let (call, reservation) = reservationCall(bucket: bucket, major: major, countsGlobally: countsGlobally)
+        return Prefetch(call: call, route: route, major: major, reservation: reservation)
     }
 
     /// The milliseconds to wait, or 0 when reserved: `attempt` for tests and tools.
