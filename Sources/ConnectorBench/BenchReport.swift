@@ -91,7 +91,7 @@ struct BenchReport {
         return """
         # Benchmarks
 
-        Command: `make bench` (release build; runs `.build/release/ConnectorBench --output BENCHMARKS.md`)\(quick ? " with --quick" : "").
+        Command: `make bench` (release build, the services linked with `--static-swift-stdlib` as the Dockerfile links them; runs `.build/release/ConnectorBench --output BENCHMARKS.md`)\(quick ? " with --quick" : "").
         Machine: \(machine).
         Run: \(ISO8601DateFormatter().string(from: Date())). Everything (redis-server, the simulator, the
         services and the load driver) shares this machine, so the figures include their contention.
