@@ -35,6 +35,25 @@ struct JSONScanTests {
         #expect(throws: JSONScan.Malformed.self) { try members(text) }
     }
 
+    @Test("values(named:) finds what members finds: the last of a repeated name, escaped names, absent ones", arguments: [
+        #"{}"#, #"{"op":0,"s":42,"t":"MESSAGE_CREATE","d":{"x":1}}"#, #"{"d":1,"op":2,"d":3}"#, #"{"o\u0070":7,"s":"x"}"#,
+        #"{"author":{"id":"1"},"webhook_id":null,"webhook_idx":"2"}"#, #"{"t":"\"q\"","op":"not a number"}"#,
+    ])
+    func valuesNamed(text: String) throws {
+        let bytes = Array(text.utf8)
+        let names = ["op", "s", "t", "d", "author", "webhook_id"]
+        let found = try JSONScan.values(named: names, in: bytes, range: 0..<bytes.count)
+        let members = try JSONScan.members(bytes, in: 0..<bytes.count)
+        #expect(found == names.map { name in members.last { $0.name == name }?.value })
+    }
+
+    @Test("values(named:) refuses what members refuses", arguments: [#"{"a":1,}"#, #"{"a"}"#, #"{"\x":1}"#, "{", #"{"a":1}x"#])
+    func valuesNamedRefuses(text: String) {
+        let bytes = Array(text.utf8)
+        #expect(throws: JSONScan.Malformed.self) { try JSONScan.values(named: ["a"], in: bytes, range: 0..<bytes.count) }
+        #expect(throws: JSONScan.Malformed.self) { try JSONScan.members(bytes, in: 0..<bytes.count) }
+    }
+
     @Test("values: strings unescaped, integers, null, and paths into nested objects")
     func values() {
         let bytes = Array(#"{"s":"a\"b\u0041","i":-123,"f":1.5,"n":null,"o":{"p":{"q":"deep"}},"big":12345678901234567890}"#.utf8)

@@ -53,10 +53,9 @@ public struct TriggerPolicy: Sendable {
     /// (`JSONScan`), so the echoes of the connector's posts cost no decoding; false when unsure.
     public func dropsUnread(_ payload: Data) -> Bool {
         let bytes = [UInt8](payload)
-        guard let members = try? JSONScan.members(bytes, in: 0..<bytes.count) else { return false }
-        if let webhook = members.last(where: { $0.name == "webhook_id" })?.value, !JSONScan.isNull(bytes, webhook) { return true }
-        guard let author = members.last(where: { $0.name == "author" })?.value,
-              let id = (try? JSONScan.members(bytes, in: author))?.last(where: { $0.name == "id" }).flatMap({ JSONScan.string(bytes, $0.value) }) else { return false }
+        guard let members = try? JSONScan.values(named: ["webhook_id", "author"], in: bytes, range: 0..<bytes.count) else { return false }
+        if let webhook = members[0], !JSONScan.isNull(bytes, webhook) { return true }
+        guard let author = members[1], let id = (try? JSONScan.values(named: ["id"], in: bytes, range: author))?[0].flatMap({ JSONScan.string(bytes, $0) }) else { return false }
         return id == botUserID
     }
 

@@ -17,22 +17,50 @@ public enum JSONScan {
     /// The members of the JSON object that fills `range` of `bytes` (whitespace around it
     /// allowed), in order, each with its value's byte range.
     public static func members(_ bytes: [UInt8], in range: Range<Int>) throws(Malformed) -> [Member] {
+        var result: [Member] = []
+        try walk(bytes, in: range) { (name: Range<Int>, value: Range<Int>) throws(Malformed) in
+            guard let text = string(bytes, name) else { throw Malformed(offset: name.lowerBound) }
+            result.append((text, value))
+        }
+        return result
+    }
+
+    /// The values of the members with these names (the last of a repeated name, as `members`
+    /// gives it), in the order of `names`; nil for a name that is absent. Names are compared as
+    /// bytes, without building a `String` for every member: the gateway's check of each echo.
+    public static func values(named names: [String], in bytes: [UInt8], range: Range<Int>) throws(Malformed) -> [Range<Int>?] {
+        let wanted = names.map { Array($0.utf8) }
+        var found = [Range<Int>?](repeating: nil, count: names.count)
+        try walk(bytes, in: range) { (name: Range<Int>, value: Range<Int>) throws(Malformed) in
+            let inner = (name.lowerBound + 1)..<(name.upperBound - 1)
+            if bytes[inner].contains(UInt8(ascii: "\\")) {
+                // An escaped name: compared once decoded.
+                guard let text = string(bytes, name) else { throw Malformed(offset: name.lowerBound) }
+                if let index = names.firstIndex(of: text) { found[index] = value }
+            } else if let index = wanted.firstIndex(where: { $0.elementsEqual(bytes[inner]) }) {
+                found[index] = value
+            }
+        }
+        return found
+    }
+
+    /// Calls `body` with each member's name (quotes included) and value byte ranges, in order.
+    private static func walk(_ bytes: [UInt8], in range: Range<Int>, _ body: (Range<Int>, Range<Int>) throws(Malformed) -> Void) throws(Malformed) {
         var index = skipWhitespace(bytes, range.lowerBound, range.upperBound)
         guard index < range.upperBound, bytes[index] == UInt8(ascii: "{") else { throw Malformed(offset: index) }
         index = skipWhitespace(bytes, index + 1, range.upperBound)
-        var result: [Member] = []
         if index < range.upperBound, bytes[index] == UInt8(ascii: "}") {
             index += 1
         } else {
             while true {
                 guard index < range.upperBound, bytes[index] == UInt8(ascii: "\"") else { throw Malformed(offset: index) }
                 let nameEnd = try skipString(bytes, index, range.upperBound)
-                guard let name = string(bytes, index..<nameEnd) else { throw Malformed(offset: index) }
+                let name = index..<nameEnd
                 index = skipWhitespace(bytes, nameEnd, range.upperBound)
                 guard index < range.upperBound, bytes[index] == UInt8(ascii: ":") else { throw Malformed(offset: index) }
                 index = skipWhitespace(bytes, index + 1, range.upperBound)
                 let valueEnd = try skipValue(bytes, index, range.upperBound)
-                result.append((name, index..<valueEnd))
+                try body(name, index..<valueEnd)
                 index = skipWhitespace(bytes, valueEnd, range.upperBound)
                 guard index < range.upperBound else { throw Malformed(offset: index) }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -45,7 +73,6 @@ public enum JSONScan {
             }
         }
         guard skipWhitespace(bytes, index, range.upperBound) == range.upperBound else { throw Malformed(offset: index) }
-        return result
     }
 
     /// The value at `path` (member names, object by object) of the object in `bytes`; nil when a

@@ -32,21 +32,20 @@ public struct GatewayFrame: Sendable {
             throw DecodingError(description: "frame of \(text.utf8.count) bytes exceeds \(maxSize)")
         }
         let bytes = Array(text.utf8)
-        let members: [JSONScan.Member]
+        let members: [Range<Int>?]
         do {
-            members = try JSONScan.members(bytes, in: 0..<bytes.count)
+            members = try JSONScan.values(named: ["op", "s", "t", "d"], in: bytes, range: 0..<bytes.count)
         } catch {
             throw DecodingError(description: "frame is not a JSON object (at byte \(error.offset))")
         }
-        func member(_ name: String) -> Range<Int>? { members.last { $0.name == name }?.value }
-        guard let opcode = member("op").flatMap({ JSONScan.int(bytes, $0) }) else { throw DecodingError(description: "frame has no integer 'op'") }
-        let sequence = member("s").flatMap { JSONScan.int(bytes, $0) }
-        let eventName = member("t").flatMap { JSONScan.string(bytes, $0) }
+        guard let opcode = members[0].flatMap({ JSONScan.int(bytes, $0) }) else { throw DecodingError(description: "frame has no integer 'op'") }
+        let sequence = members[1].flatMap { JSONScan.int(bytes, $0) }
+        let eventName = members[2].flatMap { JSONScan.string(bytes, $0) }
         if opcode == GatewayOpcode.dispatch.rawValue, sequence == nil || eventName == nil {
             throw DecodingError(description: "dispatch frame lacks 's' or 't'")
         }
         var data = Data("null".utf8)
-        if let payload = member("d"), !JSONScan.isNull(bytes, payload) { data = Data(bytes[payload]) }
+        if let payload = members[3], !JSONScan.isNull(bytes, payload) { data = Data(bytes[payload]) }
         return GatewayFrame(opcode: opcode, sequence: sequence, eventName: eventName, data: data)
     }
 
