@@ -10,6 +10,11 @@ private actor Recorder {
 
     init(executor: ThreadExecutor) { self.executor = executor }
 
+    /// The OS's name of the thread this call ran on (what `top -H` shows).
+    func threadName() -> String {
+        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .newlines)
+    }
+
     /// The thread this call ran on.
     func call() -> UInt {
         calls += 1
@@ -45,6 +50,13 @@ struct ThreadExecutorTests {
         let outside = currentThread()
         #expect(outside != seen[0])
         #expect(await redis.call() == seen[0])
+    }
+
+    @Test("the thread carries its name, cut to Linux's 15 bytes")
+    func named() async {
+        let thread = ThreadExecutor(name: "replier-ratelimit-p7")
+        defer { thread.stop() }
+        #expect(await Recorder(executor: thread).threadName() == "replier-ratelim")
     }
 
     @Test("actors with threads of their own run on different threads")

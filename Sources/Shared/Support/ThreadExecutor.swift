@@ -18,7 +18,12 @@ public final class ThreadExecutor: SerialExecutor, TaskExecutor, @unchecked Send
 
     public init(name: String) {
         // The thread keeps its executor alive until `stop()` lets it finish.
-        let thread = Thread { self.runLoop() }
+        let thread = Thread {
+            // Named from inside, so the OS thread carries it too, for `top -H` and profilers
+            // (Linux keeps 15 bytes of it).
+            Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+            self.runLoop()
+        }
         thread.name = name
         thread.start()
     }
