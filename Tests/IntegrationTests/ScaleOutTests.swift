@@ -112,6 +112,33 @@ struct ScaleOutTests {
         await redis.stop()
     }
 
+    @Test("a request slower than the window counts from its answer, though another caller's reservation trimmed it meanwhile")
+    func slowRequestCountsFromItsAnswer() async throws {
+        let directory = try makeScratchDirectory("ratelimit-slow")
+        let redis = try await RedisServer(directory: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let limiter = SharedRateLimiter(redis: redis.client, settings: .init(globalPerSecond: 2), logger: .init(label: "test"))
+            guard case .reserved(let slow) = try await limiter.attempt(route: Self.route, major: "A") else {
+                Issue.record("the first request was not reserved")
+                await redis.stop()
+                return
+            }
+            // The slow request is still on its way when another caller reserves (and trims the
+            // reservations older than the global window).
+            try await Task.sleep(for: .milliseconds(1_100))
+            #expect(try await limiter.reserve(route: Self.route, major: "B") == 0)
+            // Its answer comes now: it reached Discord no earlier than this, and counts from now.
+            await limiter.record(route: Self.route, major: "A", reservation: slow, status: 200, info: RateLimitInfo(headers: [:], body: nil))
+            // Two sends in the last second: the global limit of 2 a second is full.
+            #expect(try await limiter.reserve(route: Self.route, major: "C") > 0)
+        } catch {
+            await redis.stop()
+            throw error
+        }
+        await redis.stop()
+    }
+
     @Test("replies to each channel post in the order the agents sent them, with three Repliers")
     func orderPerChannelWithThreeRepliers() async throws {
         try await ConnectorStack.with(label: "order", simulatorArguments: ["--no-rate-limit"]) { stack in

@@ -298,10 +298,13 @@ public struct SharedRateLimiter: Sendable {
     local bucketHeader, limit, remaining, resetAfter = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
     local scope, retryAfter, reservation, current = ARGV[7], tonumber(ARGV[8]), ARGV[9], ARGV[10]
     -- The request reached Discord at the latest now: count it from now, so a request that was
-    -- slow to leave (a busy machine) cannot let the next ones crowd Discord's window.
+    -- slow to leave (a busy machine) cannot let the next ones crowd Discord's window. A request
+    -- slower than the window had its reservation trimmed meanwhile by another caller's acquire:
+    -- it is added again (into a set that still exists, which keeps its expiry).
     if reservation ~= '' then
-        redis.call('ZADD', KEYS[1], 'XX', now, reservation)
-        redis.call('ZADD', KEYS[2], 'XX', now, reservation)
+        for _, sent in ipairs({KEYS[1], KEYS[2]}) do
+            if redis.call('EXISTS', sent) == 1 then redis.call('ZADD', sent, now, reservation) end
+        end
     end
     if status == 401 or status == 403 or status == 429 then
         if redis.call('INCR', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], 600000) end
