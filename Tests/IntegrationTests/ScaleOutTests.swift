@@ -114,14 +114,10 @@ struct ScaleOutTests {
 
     @Test("a request slower than the window counts from its answer, though another caller's reservation trimmed it meanwhile")
     func slowRequestCountsFromItsAnswer() async throws {
-        let directory = try makeScratchDirectory("ratelimit-slow")
-        let redis = try await RedisServer(directory: directory)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        do {
+        try await RedisServer.with(label: "ratelimit-slow") { redis in
             let limiter = SharedRateLimiter(redis: redis.client, settings: .init(globalPerSecond: 2), logger: .init(label: "test"))
             guard case .reserved(let slow) = try await limiter.attempt(route: Self.route, major: "A") else {
                 Issue.record("the first request was not reserved")
-                await redis.stop()
                 return
             }
             // The slow request is still on its way when another caller reserves (and trims the
@@ -132,11 +128,7 @@ struct ScaleOutTests {
             await limiter.record(route: Self.route, major: "A", reservation: slow, status: 200, info: RateLimitInfo(headers: [:], body: nil))
             // Two sends in the last second: the global limit of 2 a second is full.
             #expect(try await limiter.reserve(route: Self.route, major: "C") > 0)
-        } catch {
-            await redis.stop()
-            throw error
         }
-        await redis.stop()
     }
 
     @Test("replies to each channel post in the order the agents sent them, with three Repliers")
